@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { register as inspect } from './inspect';
+import { register as importKeras } from './import-keras';
+import { register as classify } from './classify';
+import { register as explain } from './explain';
+import { register as apikey } from './apikey';
+import { register as submit } from './submit';
+import { register as train } from './train';
+import { register as evaluate } from './evaluate';
+import { register as exportOnnx } from './export-onnx';
+
+export const COMMANDS: Array<(program: Command) => void> = [
+  inspect,
+  importKeras,
+  classify,
+  explain,
+  apikey,
+  submit,
+  train,
+  evaluate,
+  exportOnnx,
+];

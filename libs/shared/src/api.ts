@@ -1,0 +1,107 @@
+/** Public API v1 shapes: the gateway produces them, the web viewer and the CLI consume them. */
+import type { ConfidenceBand } from './confidence';
+import type { ErrorCode } from './errors';
+import type { PreprocessingSpec } from './preprocessing';
+
+export type InstanceStatus = 'queued' | 'classifying' | 'classified' | 'explaining' | 'done' | 'failed';
+export type StudyStatus = 'queued' | 'processing' | 'classified' | 'done' | 'failed';
+export type Priority = 'routine' | 'stat';
+
+export interface ApiError {
+  error: { code: ErrorCode; message: string };
+}
+
+export interface LabelProbability {
+  label: string;
+  probability: number;
+}
+
+export interface PredictionDto {
+  label: string;
+  classIndex: number;
+  confidence: number;
+  band: ConfidenceBand;
+  top5: LabelProbability[];
+}
+
+export interface ExplanationDto {
+  status: 'pending' | 'done' | 'failed';
+  heatmapUrl: string | null;
+  overlayUrl: string | null;
+  layer?: string;
+}
+
+export interface ModelRefDto {
+  name: string;
+  version: string;
+  sha256: string;
+}
+
+export interface DicomFactsDto {
+  sopInstanceUid?: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  modality?: string;
+  bodyPartExamined?: string;
+  studyDescription?: string;
+  seriesDescription?: string;
+  photometricInterpretation?: string;
+  rows?: number;
+  columns?: number;
+  transferSyntaxUid?: string;
+}
+
+export interface InstanceDto {
+  id: string;
+  filename: string;
+  status: InstanceStatus;
+  format?: 'dicom' | 'png' | 'jpeg';
+  sha256?: string;
+  size?: number;
+  imageUrl: string;
+  prediction: PredictionDto | null;
+  explanation: ExplanationDto | null;
+  error: { code: ErrorCode | string; message: string } | null;
+  dicom: DicomFactsDto | null;
+  model: ModelRefDto | null;
+  preprocessing: PreprocessingSpec | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface StudyDto {
+  id: string;
+  status: StudyStatus;
+  accessionNumber: string | null;
+  priority: Priority;
+  callbackUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+  instances: InstanceDto[];
+}
+
+export interface StudyPage {
+  items: StudyDto[];
+  nextCursor: string | null;
+}
+
+/** Webhook event types and envelope. */
+export type WebhookEventType = 'study.classified' | 'study.completed' | 'study.failed';
+
+export interface WebhookEvent {
+  id: string;
+  type: WebhookEventType;
+  createdAt: string;
+  data: { study: StudyDto };
+}
+
+/** Live status event (workers -> gateway over @nestjs/microservices, gateway -> viewer over SSE). */
+export interface InstanceStatusEvent {
+  clientId: string;
+  studyId: string;
+  instanceId: string;
+  status: InstanceStatus;
+  at: string;
+}
+
+export const STATUS_EVENT_PATTERN = 'instance.status';

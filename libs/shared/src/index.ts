@@ -1,0 +1,6 @@
+export * from './labels';
+export * from './confidence';
+export * from './errors';
+export * from './preprocessing';
+export * from './queues';
+export * from './api';
