@@ -2,7 +2,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const projects = ['apps', 'libs', 'bench', 'deploy']
+const projects = ['apps', 'libs', 'bench', 'tools']
   .filter((dir) => fs.existsSync(dir))
   .flatMap((dir) => fs.readdirSync(dir).map((name) => path.join(dir, name)))
   .filter((dir) => fs.existsSync(path.join(dir, 'jest.config.js')))

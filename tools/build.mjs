@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const swc = join(root, 'node_modules/.bin/swc');
-execFileSync(swc, ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--copy-files', '--ignore', '**/*.spec.ts,**/*.test.ts,**/jest.config.js', '--quiet'], {
+execFileSync(swc, ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--copy-files', '--ignore', '**/*.spec.ts,**/*.test.ts,**/jest.config.js,**/__fixtures__/**,apps/web/**', '--quiet'], {
   cwd: root,
   stdio: 'inherit',
 });

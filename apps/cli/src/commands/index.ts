@@ -5,6 +5,7 @@ import { register as classify } from './classify';
 import { register as explain } from './explain';
 import { register as apikey } from './apikey';
 import { register as submit } from './submit';
+import { register as migrate } from './migrate';
 import { register as train } from './train';
 import { register as evaluate } from './evaluate';
 import { register as exportOnnx } from './export-onnx';
@@ -16,6 +17,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   explain,
   apikey,
   submit,
+  migrate,
   train,
   evaluate,
   exportOnnx,

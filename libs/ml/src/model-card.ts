@@ -1,0 +1,29 @@
+import type { BandThresholds, PreprocessingSpec } from '@xray/shared';
+
+/**
+ * `model-card.json` inside a model package (a folder with a tfjs LayersModel `model.json`
+ * + weight shards, and optionally `model.onnx` / `gradcam.onnx`).
+ */
+export interface ModelCard {
+  name: string;
+  version: string;
+  /** e.g. 'MobileNetV2-0.35 + GAP + Dense(22)' or 'DenseNet201 + GAP + Dense(1024) + Dense(22)'. */
+  architecture: string;
+  preprocessing: PreprocessingSpec;
+  labels: string[];
+  gradcam: {
+    /** Keras name of the layer whose post-activation output is explained, e.g. 'out_relu' or 'conv5_block32_concat'. */
+    targetLayer: string;
+    /** Optional earlier layers for the animation across blocks. */
+    animationLayers?: string[];
+  };
+  bands: BandThresholds;
+  /** Softmax temperature fitted on the validation split (1 = uncalibrated). */
+  temperature?: number;
+  training?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+  /** sha256 (hex) over the weight shards in manifest order; checked at load. */
+  weightsSha256: string;
+  /** Files of other engines' graphs, relative to the package folder. */
+  onnx?: { model?: string; gradcam?: string };
+}

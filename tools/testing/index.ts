@@ -1,0 +1,6 @@
+export * from './shared-data';
+export * from './resources';
+export * from './images';
+export * from './webhook-receiver';
+export * from './system';
+export * from './built';
