@@ -1,0 +1,96 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { XrayError } from '@xray/shared';
+import { MODEL_CARD_JSON } from '../package/model-package';
+import { writeTinyTestModelPackage } from '../testing';
+import { createTfjsEngine, type TfjsEngine } from './tfjs-engine';
+
+function randomImage(size: number, seed: number): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length: size * size * 3 }, () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return (state / 2 ** 31) * 2 - 1;
+  });
+}
+
+describe('tfjs engine (wasm backend, threads)', () => {
+  let dir: string;
+  let engine: TfjsEngine;
+  const logs: Array<{ fields: any; message: string }> = [];
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xray-ml-engine-'));
+    await writeTinyTestModelPackage(dir);
+    engine = await createTfjsEngine(dir, { backend: 'wasm', logger: { info: (fields, message) => logs.push({ fields, message }) } });
+  });
+
+  afterAll(async () => {
+    await engine?.dispose();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('logs backend, threads and model sha at start', () => {
+    expect(logs).toHaveLength(1);
+    expect(logs[0].fields).toMatchObject({ engine: 'tfjs', backend: 'wasm', threads: os.availableParallelism(), modelName: 'tiny-test-model' });
+    expect(logs[0].fields.modelSha256).toBe(engine.card.weightsSha256);
+  });
+
+  it('classifies a batch: probabilities sum to 1, top5 sorted, band from the card', async () => {
+    const results = await engine.classify([randomImage(64, 1), randomImage(64, 2)]);
+    expect(results).toHaveLength(2);
+    for (const r of results) {
+      expect(r.probabilities).toHaveLength(22);
+      expect(r.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(r.confidence).toBe(Math.max(...r.probabilities));
+      expect(r.label).toBe(engine.card.labels[r.classIndex]);
+      expect(r.top5.map((t) => t.probability)).toEqual([...r.top5.map((t) => t.probability)].sort((a, b) => b - a));
+      expect(r.top5[0]).toEqual({ label: r.label, probability: r.confidence });
+      expect(r.band).toBe(r.confidence > 0.9 ? 'green' : r.confidence >= 0.7 ? 'orange' : 'red');
+    }
+  });
+
+  it('applies the card temperature (softmax(z / T))', async () => {
+    const image = randomImage(64, 3);
+    const [plain] = await engine.classify([image]);
+    const hotDir = path.join(dir, 'hot');
+    await writeTinyTestModelPackage(hotDir);
+    const cardFile = path.join(hotDir, MODEL_CARD_JSON);
+    await fs.writeFile(cardFile, JSON.stringify({ ...JSON.parse(await fs.readFile(cardFile, 'utf8')), temperature: 2 }));
+    const hot = await createTfjsEngine(hotDir, { backend: 'wasm', logger: { info: () => undefined } });
+    const [scaled] = await hot.classify([image]);
+    await hot.dispose();
+    const logits = plain.probabilities.map((p) => Math.log(p) / 2);
+    const sum = logits.reduce((a, z) => a + Math.exp(z), 0);
+    scaled.probabilities.forEach((p, i) => expect(p).toBeCloseTo(Math.exp(logits[i]) / sum, 5));
+    expect(scaled.classIndex).toBe(plain.classIndex);
+  });
+
+  it('rejects an input of the wrong size with a clear error', async () => {
+    const error = await engine.classify([new Float32Array(10)]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(XrayError);
+    expect((error as XrayError).message).toMatch(/has 10 values; the model takes 64x64x3/);
+  });
+
+  it('explains at the card target layer, a [0,1] map at its resolution', async () => {
+    const cam = await engine.explain(randomImage(64, 4));
+    expect(cam.layer).toBe('conv2_relu');
+    expect(cam.mapShape).toEqual([16, 16]);
+    expect(cam.map).toHaveLength(256);
+    expect(Math.max(...cam.map)).toBeLessThanOrEqual(1);
+    expect(Math.min(...cam.map)).toBeGreaterThanOrEqual(0);
+    const other = await engine.explain(randomImage(64, 4), { layer: 'conv1_relu', classIndex: 3 });
+    expect(other).toMatchObject({ layer: 'conv1_relu', classIndex: 3, mapShape: [32, 32] });
+  });
+
+  it('does not leak tensors over 1,000 predictions and explanations', async () => {
+    const image = randomImage(64, 5);
+    await engine.classify([image]);
+    await engine.explain(image);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 1000; i++) await engine.classify([image]);
+    for (let i = 0; i < 50; i++) await engine.explain(image);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+});

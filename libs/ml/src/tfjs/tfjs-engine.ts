@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs';
+import pino from 'pino';
+import { XrayError } from '@xray/shared';
+import { joinBatch, toClassification } from '../classification';
+import type { Classification, GradCamMap, InferenceEngine, EngineInfo } from '../engine';
+import type { ModelCard } from '../model-card';
+import { gradCamPlusPlus } from '../gradcam/gradcam-plus-plus';
+import { splitModel, type SplitModel } from '../gradcam/split-model';
+import { loadModelPackage, type ModelPackage } from '../package/model-package';
+import type { ModelPackageSource } from '../package/package-source';
+import { initTfjsBackend, type BackendOptions } from './backend';
+
+/** The part of a pino logger the engine uses (no patient data is ever passed to it). */
+export interface EngineLogger {
+  info(fields: object, message: string): void;
+}
+
+export interface TfjsEngineOptions extends BackendOptions {
+  logger?: EngineLogger;
+  /** Run one classification at load so that the first request is not slow (default true). */
+  warmUp?: boolean;
+}
+
+/** Loads a model package (or takes a loaded one) and serves it with TensorFlow.js. */
+export async function createTfjsEngine(source: ModelPackageSource | ModelPackage, options: TfjsEngineOptions = {}): Promise<TfjsEngine> {
+  const backend = await initTfjsBackend(options);
+  const pkg = isPackage(source) ? source : await loadModelPackage(source);
+  const engine = new TfjsEngine(pkg, {
+    engine: 'tfjs',
+    backend: backend.backend,
+    threads: backend.threads,
+    modelName: pkg.card.name,
+    modelVersion: pkg.card.version,
+    modelSha256: pkg.card.weightsSha256,
+  });
+  if (options.warmUp !== false) await engine.classify([new Float32Array(engine.inputSize)]);
+  const logger = options.logger ?? pino({ name: 'xray-ml' }, pino.destination(2));
+  logger.info({ ...engine.info }, 'tfjs inference engine ready');
+  return engine;
+}
+
+function isPackage(value: unknown): value is ModelPackage {
+  return typeof value === 'object' && value !== null && 'model' in value && 'card' in value;
+}
+
+export class TfjsEngine implements InferenceEngine {
+  readonly card: ModelCard;
+  readonly model: tf.LayersModel;
+  private readonly splits = new Map<string, SplitModel>();
+
+  constructor(
+    pkg: ModelPackage,
+    readonly info: EngineInfo,
+  ) {
+    this.card = pkg.card;
+    this.model = pkg.model;
+  }
+
+  /** Number of floats in one preprocessed image. */
+  get inputSize(): number {
+    const p = this.card.preprocessing;
+    return p.width * p.height * p.channels;
+  }
+
+  async classify(batch: Float32Array[]): Promise<Classification[]> {
+    if (batch.length === 0) return [];
+    const probabilities = tf.tidy(() => {
+      const scores = this.model.predict(this.toTensor(batch)) as tf.Tensor2D;
+      return this.calibrated(scores);
+    });
+    const rows = (await probabilities.array()) as number[][];
+    probabilities.dispose();
+    return rows.map((row) => toClassification(row, this.card));
+  }
+
+  async explain(input: Float32Array, options: { classIndex?: number; layer?: string } = {}): Promise<GradCamMap> {
+    const result = this.explainBatch([input], options);
+    return (await result)[0];
+  }
+
+  /** Grad-CAM++ for several images at once (same layer; same class when `classIndex` is given). */
+  async explainBatch(inputs: Float32Array[], options: { classIndex?: number; layer?: string } = {}): Promise<GradCamMap[]> {
+    const layer = options.layer ?? this.card.gradcam.targetLayer;
+    if (options.classIndex !== undefined && !(Number.isInteger(options.classIndex) && options.classIndex >= 0 && options.classIndex < this.card.labels.length)) {
+      throw new XrayError('VALIDATION_FAILED', `class index ${options.classIndex} is outside 0..${this.card.labels.length - 1}`);
+    }
+    const split = this.split(layer);
+    const classIndex = options.classIndex;
+    const input = this.toTensor(inputs);
+    let result;
+    try {
+      result = gradCamPlusPlus(split, input, classIndex === undefined ? undefined : inputs.map(() => classIndex));
+    } finally {
+      input.dispose();
+    }
+    const data = await result.maps.data();
+    tf.dispose([result.maps, result.logits]);
+    const [h, w] = split.shape;
+    return result.classIndices.map((classIndex, i) => ({
+      classIndex,
+      layer,
+      mapShape: [h, w],
+      map: (data as Float32Array).slice(i * h * w, (i + 1) * h * w),
+    }));
+  }
+
+  async dispose(): Promise<void> {
+    for (const split of this.splits.values()) split.dispose();
+    this.splits.clear();
+    this.model.dispose();
+  }
+
+  private split(layer: string): SplitModel {
+    let split = this.splits.get(layer);
+    if (!split) {
+      split = splitModel(this.model, layer);
+      this.splits.set(layer, split);
+    }
+    return split;
+  }
+
+  private toTensor(batch: Float32Array[]): tf.Tensor4D {
+    const p = this.card.preprocessing;
+    return tf.tensor4d(joinBatch(batch, this.card), [batch.length, p.height, p.width, p.channels]);
+  }
+
+  /** Temperature scaling: softmax(log p / T) = softmax(z / T) for the network's softmax output p. */
+  private calibrated(probabilities: tf.Tensor2D): tf.Tensor2D {
+    const t = this.card.temperature ?? 1;
+    if (t === 1) return probabilities;
+    return tf.softmax(tf.div(tf.log(tf.maximum(probabilities, 1e-30)), t));
+  }
+
+}
