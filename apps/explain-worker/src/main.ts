@@ -1,0 +1,5 @@
+import { runWorkerApp } from '@xray/platform';
+import { ExplainWorkerModule } from './worker.module';
+
+/** The explain worker: the `explain` queue, plus /health and /metrics on PORT. */
+runWorkerApp('explain-worker', (config, logger) => ExplainWorkerModule.forRoot(config, logger));

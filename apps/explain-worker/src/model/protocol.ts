@@ -1,0 +1,45 @@
+import type { GradCamMap, GreyImage } from '@xray/ml';
+import type { ModelRuntime } from '@xray/platform';
+import type { PreprocessingSpec } from '@xray/shared';
+
+/** Messages between the explain worker and its threads (the model thread, then the render thread). */
+export interface ExplainRequest {
+  /** The instance's stored 8-bit rendering (PNG), or its original upload when there is none: both decode to the same pixels. */
+  image: Uint8Array;
+  classIndex: number;
+  /** The weights that made the prediction: the thread refuses to explain with others. */
+  modelSha256: string;
+}
+
+type Refusal = { ok: false; code: string; message: string; retry: boolean };
+
+/** The model thread's answer: the map and the decoded image it explains (their buffers are transferred). */
+export type GradCamResponse = { ok: true; cam: GradCamMap; image: GreyImage; modelMs: number; stages: Pick<ExplainStages, 'decode' | 'modelInput'> } | Refusal;
+
+export interface RenderRequest {
+  cam: GradCamMap;
+  image: GreyImage;
+  spec: PreprocessingSpec;
+}
+
+export interface RenderResponse {
+  heatmapPng: Uint8Array;
+  overlayPng: Uint8Array;
+}
+
+export type ExplainResponse = ({ ok: true; layer: string; modelMs: number; stages: ExplainStages } & RenderResponse) | Refusal;
+
+/** Wall times in the threads (the stage breakdown in bench/pipeline). */
+export interface ExplainStages {
+  decode: number;
+  modelInput: number;
+  renderPng: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  version: string;
+  sha256: string;
+  preprocessing: PreprocessingSpec;
+  runtime: ModelRuntime;
+}

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { hashApiKey } from '@xray/db';
+import type { DataSource } from 'typeorm';
+import { CONFIG, DATA_SOURCE, type AppConfig } from '@xray/platform';
+import type { Principal } from './principal';
+
+const CACHE_MAX = 10_000;
+
+/** Resolves API keys (by their sha256) to principals, with a short cache (API_KEY_CACHE_MS) so revocation applies within it. */
+@Injectable()
+export class AuthService {
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async verify(apiKey: string): Promise<Principal | null> {
+    const hash = hashApiKey(apiKey);
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    const [row] = await this.ds.query('SELECT id, client_id, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
+    const principal: Principal | null = row ? { clientId: row.client_id, apiKeyId: row.id, kind: row.kind } : null;
+    if (this.config.apiKeyCacheMs === 0) return principal;
+    if (this.cache.size >= CACHE_MAX) this.cache.clear();
+    this.cache.set(hash, { principal, until: Date.now() + this.config.apiKeyCacheMs });
+    return principal;
+  }
+
+  async isAdminKey(apiKey: string): Promise<boolean> {
+    return (await this.verify(apiKey))?.kind === 'admin';
+  }
+}

@@ -1,0 +1,5 @@
+import { runWorkerApp } from '@xray/platform';
+import { InferenceWorkerModule } from './worker.module';
+
+/** The inference worker: the `inference` queue, plus /health and /metrics on PORT. */
+runWorkerApp('inference-worker', (config, logger) => InferenceWorkerModule.forRoot(config, logger));

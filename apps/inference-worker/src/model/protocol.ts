@@ -1,0 +1,39 @@
+import type { ModelRuntime } from '@xray/platform';
+import type { DicomFactsDto, LabelProbability, PreprocessingSpec } from '@xray/shared';
+
+/** Messages between the inference worker and its model thread (bytes in, results out). */
+export interface ClassifyRequest {
+  images: Uint8Array[];
+}
+
+export type ClassifyOutcome =
+  | {
+      ok: true;
+      label: string;
+      classIndex: number;
+      confidence: number;
+      band: 'green' | 'orange' | 'red';
+      top5: LabelProbability[];
+      probabilities: number[];
+      dicom: DicomFactsDto | null;
+      /** The 8-bit rendering as PNG (cached for GET /v1/instances/:id/image). */
+      renderingPng: Uint8Array;
+      /** Wall times in the model thread: decoding, preprocessing to the model input, rendering the PNG (the last two run together). */
+      decodeMs: number;
+      inputMs: number;
+      renderMs: number;
+    }
+  | { ok: false; code: string; message: string };
+
+export interface ClassifyResponse {
+  outcomes: ClassifyOutcome[];
+  modelMs: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  version: string;
+  sha256: string;
+  preprocessing: PreprocessingSpec;
+  runtime: ModelRuntime;
+}

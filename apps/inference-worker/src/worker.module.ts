@@ -1,0 +1,11 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { workerAppModule, type AppConfig, type Logger } from '@xray/platform';
+import { InferenceProcessor } from './inference/inference.processor';
+import { ModelHost } from './model/model-host';
+
+@Module({})
+export class InferenceWorkerModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    return workerAppModule(InferenceWorkerModule, 'inference-worker', config, logger, { modelHost: ModelHost, createModelHost: () => new ModelHost(config, logger), processor: InferenceProcessor });
+  }
+}

@@ -1,0 +1,7 @@
+export * from './entities';
+export * from './migrations';
+export * from './data-source';
+export * from './clients';
+export * from './study-views';
+export * from './study-progress';
+export * from './instance-writes';

@@ -1,0 +1,112 @@
+import type { InstanceDto, InstanceStatus, Priority, StudyDto, StudyStatus } from '@xray/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+
+type Db = DataSource | EntityManager;
+
+interface StudyRow {
+  id: string;
+  status: StudyStatus;
+  accession_number: string | null;
+  priority: Priority;
+  callback_url: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface InstanceRow {
+  id: string;
+  study_id: string;
+  filename: string;
+  status: InstanceStatus;
+  format: 'dicom' | 'png' | 'jpeg';
+  sha256: string;
+  size: string;
+  dicom: InstanceDto['dicom'];
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+  p_id: string | null;
+  label: string | null;
+  class_index: number | null;
+  confidence: number | null;
+  band: 'green' | 'orange' | 'red' | null;
+  top5: Array<{ label: string; probability: number }> | null;
+  model_name: string | null;
+  model_version: string | null;
+  model_sha256: string | null;
+  preprocessing: InstanceDto['preprocessing'];
+  e_status: 'done' | 'failed' | null;
+  e_layer: string | null;
+}
+
+/** API v1 views of studies, built in two queries; `publicUrl` prefixes the PNG links. */
+export async function loadStudyViews(db: Db, studyIds: string[], publicUrl: string): Promise<StudyDto[]> {
+  if (studyIds.length === 0) return [];
+  const studies: StudyRow[] = await db.query(
+    `SELECT id, status, accession_number, priority, callback_url, created_at, updated_at FROM studies WHERE id = ANY($1)`,
+    [studyIds],
+  );
+  const instances: InstanceRow[] = await db.query(
+    `SELECT i.id, i.study_id, i.filename, i.status, i.format, i.sha256, i.size, i.dicom, i.error_code, i.error_message,
+            i.created_at, i.updated_at,
+            p.id AS p_id, p.label, p.class_index, p.confidence, p.band, p.top5, p.model_name, p.model_version,
+            p.model_sha256, p.preprocessing, e.status AS e_status, e.layer AS e_layer
+       FROM instances i
+       LEFT JOIN LATERAL (SELECT * FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
+       LEFT JOIN explanations e ON e.prediction_id = p.id
+      WHERE i.study_id = ANY($1)
+      ORDER BY i.position`,
+    [studyIds],
+  );
+  const byStudy = new Map<string, InstanceDto[]>();
+  for (const row of instances) {
+    const list = byStudy.get(row.study_id) ?? [];
+    list.push(instanceView(row, publicUrl));
+    byStudy.set(row.study_id, list);
+  }
+  const order = new Map(studyIds.map((id, i) => [id, i]));
+  return studies
+    .sort((a, b) => order.get(a.id)! - order.get(b.id)!)
+    .map((s) => ({
+      id: s.id,
+      status: s.status,
+      accessionNumber: s.accession_number,
+      priority: s.priority,
+      callbackUrl: s.callback_url,
+      createdAt: s.created_at.toISOString(),
+      updatedAt: s.updated_at.toISOString(),
+      instances: byStudy.get(s.id) ?? [],
+    }));
+}
+
+function instanceView(row: InstanceRow, publicUrl: string): InstanceDto {
+  const base = `${publicUrl}/v1/instances/${row.id}`;
+  const explained = row.e_status === 'done';
+  return {
+    id: row.id,
+    filename: row.filename,
+    status: row.status,
+    format: row.format,
+    sha256: row.sha256,
+    size: Number(row.size),
+    imageUrl: `${base}/image`,
+    prediction: row.p_id
+      ? { label: row.label!, classIndex: row.class_index!, confidence: row.confidence!, band: row.band!, top5: row.top5 ?? [] }
+      : null,
+    explanation: row.p_id
+      ? {
+          status: row.e_status ?? 'pending',
+          heatmapUrl: explained ? `${base}/heatmap` : null,
+          overlayUrl: explained ? `${base}/overlay` : null,
+          ...(row.e_layer ? { layer: row.e_layer } : {}),
+        }
+      : null,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    dicom: row.dicom,
+    model: row.p_id ? { name: row.model_name!, version: row.model_version!, sha256: row.model_sha256! } : null,
+    preprocessing: row.p_id ? row.preprocessing : null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './tokens';
+export * from './infra.module';
+export * from './worker-app';

@@ -1,0 +1,4 @@
+export * from './thread-host';
+export * from './batcher';
+export * from './model-thread';
+export * from './stage-timer';
