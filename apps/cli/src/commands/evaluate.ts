@@ -1,12 +1,59 @@
 import type { Command } from 'commander';
+import { createTfjsEngine, evaluateModel, type EvaluationReport } from '@xray/ml';
+import { DEFAULT_MODEL_DIR, progressDisplay, servingPreprocess } from './train';
 
-// Placeholder until its issue lands: the command exists but says it is not available yet.
+interface EvaluateOptions {
+  model: string;
+  images: string;
+  labels: string;
+  json?: boolean;
+  threads?: string;
+}
+
 export function register(program: Command): void {
   program
     .command('evaluate')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new Error('`xray evaluate` is not available yet');
+    .description('Evaluate a model package on labelled images (PNG, JPEG or DICOM): accuracy, recall, calibration, confidence bands, speed.')
+    .requiredOption('--images <dir>', 'folder of the images named in the labels CSV')
+    .requiredOption('--labels <csv>', 'CSV with columns file and Target (class indices separated by spaces)')
+    .option('--model <dir>', 'model package folder', DEFAULT_MODEL_DIR)
+    .option('--json', 'print the full report as one JSON document (schema: docs/training.md)')
+    .option('--threads <n>', 'wasm threads (default: all cores)')
+    .action(async (options: EvaluateOptions) => {
+      const engine = await createTfjsEngine(options.model, { threads: options.threads ? Number(options.threads) : undefined, logger: { info: () => undefined } });
+      const progress = progressDisplay('evaluate');
+      try {
+        const report = await evaluateModel(engine, {
+          imagesDir: options.images,
+          labelsCsv: options.labels,
+          preprocess: servingPreprocess,
+          onProgress: (done, total) => progress.update(done, total),
+        });
+        progress.stop();
+        process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+      } finally {
+        await engine.dispose();
+      }
     });
+}
+
+function percent(value: number | null): string {
+  return value === null ? '   -  ' : `${(100 * value).toFixed(1).padStart(5)}%`;
+}
+
+function formatReport(report: EvaluationReport): string {
+  const m = report.metrics;
+  const lines = [
+    `model ${report.model.name} ${report.model.version} (sha256 ${report.model.weightsSha256.slice(0, 12)}, temperature ${report.model.temperature.toFixed(3)})`,
+    `images: ${report.images.evaluated} evaluated of ${report.images.listed} listed${report.images.failed.length ? `, ${report.images.failed.length} failed` : ''}`,
+    ...report.images.failed.map((f) => `  failed ${f.file}: ${f.error.code} ${f.error.message}`),
+    `top-1 accuracy (any label) ${percent(m.top1Accuracy)}   macro recall ${percent(m.macroRecall)}   ECE ${m.ece.toFixed(3)}   NLL ${m.nll.toFixed(3)}`,
+    ...(['green', 'orange', 'red'] as const).map((band) => `  ${band.padEnd(6)} ${percent(m.bands[band].share)} of images, accuracy ${percent(m.bands[band].accuracy)} (${m.bands[band].count})`),
+    `  class              support  precision  recall`,
+    ...m.perClass.map((c) => `  ${c.label.padEnd(18)} ${String(c.support).padStart(7)}  ${percent(c.precision)}    ${percent(c.recall)}`),
+    `confusion matrix (rows: reference, columns: predicted; classes in label order)`,
+    ...m.confusion.map((row, k) => `  ${String(k).padStart(2)} ${row.map((n) => String(n).padStart(4)).join('')}`),
+    `${report.timing.msPerImage.toFixed(1)} ms/image (decode + preprocess ${report.timing.msPerImagePreprocess.toFixed(1)}, model ${report.timing.msPerImageModel.toFixed(1)})`,
+  ];
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,59 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { groupedSplit, parseLabelsCsv, readModelCard } from '@xray/ml';
+import { BODY_PART_LABELS } from '@xray/shared';
+import { describeWithShared, sharedPath } from '@xray/testing';
+import { buildProgram } from '../main';
+
+const MODEL_DIR = join(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
+
+/**
+ * The shipped model on its own validation patients, through `xray evaluate` (the serving path):
+ * it must reproduce what training measured on the same images, which checks that training and
+ * serving preprocess alike, and stay far above chance.
+ */
+async function evaluateJson(args: string[]): Promise<any> {
+  const chunks: string[] = [];
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0);
+  const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'xray', 'evaluate', '--model', MODEL_DIR, '--json', ...args]);
+  } finally {
+    write.mockRestore();
+    log.mockRestore();
+  }
+  return JSON.parse(chunks.join(''));
+}
+
+describeWithShared('shipped model on the UNIFESP validation patients', ['data/unifesp/labels.csv', 'data/dicom/wg04'], () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xray-shipped-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('evaluates to the validation accuracy recorded in its card', async () => {
+    const card = await readModelCard(MODEL_DIR);
+    const split = (card.training as { split: { validationFraction: number; seed: number } }).split;
+    const rows = parseLabelsCsv(await readFile(sharedPath('data/unifesp/labels.csv'), 'utf8'), BODY_PART_LABELS.length);
+    const validation = groupedSplit(rows, split.validationFraction, split.seed).validation;
+    await writeFile(join(dir, 'validation.csv'), ['file,Target,PatientID', ...validation.map((r) => `${r.file},${r.labels.join(' ')},${r.patientId}`)].join('\n'));
+
+    const report = await evaluateJson(['--images', sharedPath('data/unifesp/images'), '--labels', join(dir, 'validation.csv')]);
+    const recorded = (card.metrics as { validation: { top1Accuracy: number; macroRecall: number } }).validation;
+    expect(report.images.evaluated).toBe(validation.length);
+    expect(report.metrics.top1Accuracy).toBeGreaterThan(0.85);
+    expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
+  }, 120_000);
+
+  it('evaluates DICOM files (other transfer syntaxes, another source) through the same path', async () => {
+    // NEMA WG04: RG1 chest (JPEG 2000, JPEG-LS), RG2 hip and RG3 lower leg (uncompressed, lossless JPEG, RLE).
+    const rows = ['RG1_J2KI,3', 'RG1_JLSN,3', 'RG2_UNC,10', 'RG2_JPLL,10', 'RG3_UNC,12', 'RG3_RLE,12'];
+    await writeFile(join(dir, 'wg04.csv'), ['file,Target', ...rows].join('\n'));
+    const report = await evaluateJson(['--images', sharedPath('data/dicom/wg04'), '--labels', join(dir, 'wg04.csv')]);
+    expect(report.images).toEqual({ listed: 6, evaluated: 6, failed: [] });
+    expect(report.metrics.perClass[3]).toMatchObject({ label: 'Chest', support: 2, recall: 1 });
+  }, 60_000);
+});

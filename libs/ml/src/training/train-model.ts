@@ -1,0 +1,225 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { type BandThresholds, DEFAULT_BAND_THRESHOLDS, type PreprocessingSpec, XrayError } from '@xray/shared';
+import { type AugmentationConfig, DEFAULT_AUGMENTATION } from './augment';
+import { fitTemperature, applyTemperature } from './calibration';
+import { readLabelsCsv, type LabelledImage } from './dataset';
+import { extractFeatures, featureExtractor, type Preprocess } from './features';
+import { backboneTop, type BackboneTop, fineTune, type FineTuneConfig, type FineTuneResult, pooledTopFeatures, predictTop } from './fine-tune';
+import { buildHead, DEFAULT_HEAD, type EpochReport, type HeadConfig, HEAD_LAYER_NAMES, headLayers, predictHead, type StepReport, trainHead } from './head';
+import { evaluatePredictions, type EvaluationMetrics } from './metrics';
+import { groupedSplit } from './split';
+import { type ClassWeighting, classWeights, rowWeight, softTarget } from './targets';
+
+/** A pretrained backbone ready for transfer learning. */
+export interface TrainingBackbone {
+  model: tf.LayersModel;
+  /** Stable identity of its weights (e.g. sha256), for the feature cache. */
+  id: string;
+  /** Short description, e.g. 'nsfwjs MobileNetV2 1.0 (MIT)'. */
+  name: string;
+  /** The layer to cut at (its post-activation output feeds the head; also the Grad-CAM++ target). */
+  layer: string;
+  spec: PreprocessingSpec;
+}
+
+export interface TrainingConfig {
+  validationFraction: number;
+  seed: number;
+  /** Augmented copies per training image on top of the image itself. */
+  augmentedCopies: number;
+  augmentation: AugmentationConfig;
+  head: HeadConfig;
+  classWeighting: ClassWeighting;
+  bands: BandThresholds;
+  /** Also fine-tune the backbone from this layer to the cut layer, after fitting the head (none = frozen backbone). */
+  fineTune?: FineTuneConfig;
+}
+
+export const DEFAULT_TRAINING: TrainingConfig = {
+  validationFraction: 0.2,
+  seed: 42,
+  augmentedCopies: 2,
+  augmentation: DEFAULT_AUGMENTATION,
+  head: DEFAULT_HEAD,
+  classWeighting: 'sqrt',
+  bands: DEFAULT_BAND_THRESHOLDS,
+};
+
+export type TrainingEvent =
+  | { phase: 'features'; done: number; total: number }
+  | ({ phase: 'step' } & StepReport)
+  | ({ phase: 'epoch' } & EpochReport)
+  | ({ phase: 'fine-tune-step' } & StepReport)
+  | ({ phase: 'fine-tune-epoch' } & EpochReport);
+
+export interface TrainingInput {
+  imagesDir: string;
+  labelsCsv: string;
+  labels: readonly string[];
+  backbone: TrainingBackbone;
+  preprocess: Preprocess;
+  config: TrainingConfig;
+  /** Feature cache folder (outside git); none = no cache. */
+  cacheDir?: string;
+  onEvent?: (event: TrainingEvent) => void;
+}
+
+export interface TrainingResult {
+  /** Backbone (cut at the backbone's layer) + global average pooling + the trained head, as one model. */
+  model: tf.LayersModel;
+  temperature: number;
+  split: { trainImages: number; validationImages: number; trainPatients: number; validationPatients: number };
+  /** Training images per class (a multi-label row counts for each of its labels). */
+  trainClassCounts: number[];
+  /** Validation metrics after temperature scaling, and the uncalibrated ECE / NLL for reference. */
+  validation: EvaluationMetrics & { uncalibratedEce: number; uncalibratedNll: number };
+  epochsRun: number;
+  bestEpoch: number;
+  history: EpochReport[];
+  /** Present when the backbone top was fine-tuned (after the head). */
+  fineTuning?: FineTuneResult;
+  seconds: { features: number; head: number; fineTune: number; total: number };
+}
+
+/**
+ * Transfer learning with a frozen backbone: pooled backbone features of each training image and
+ * of `augmentedCopies` augmented copies are computed once (cached), a fresh head is trained on them
+ * with class weighting and early stopping on a patient-grouped validation split, and a softmax
+ * temperature is fitted on that split.
+ */
+export async function trainClassifier(input: TrainingInput): Promise<TrainingResult> {
+  const started = Date.now();
+  const { config, labels } = input;
+  const images = await readLabelsCsv(input.labelsCsv, labels.length);
+  await assertImagesExist(input.imagesDir, images);
+  const split = groupedSplit(images, config.validationFraction, config.seed);
+  if (split.train.length === 0 || split.validation.length === 0) {
+    throw new XrayError('VALIDATION_FAILED', 'Too few patients for a train/validation split (need at least two per class for validation).');
+  }
+
+  // Fine-tuning caches the activations where the trained top starts; otherwise the pooled cut-layer features.
+  const top = config.fineTune ? backboneTop(input.backbone.model, config.fineTune.fromLayer, input.backbone.layer) : undefined;
+  const cached = await extractFeatures(
+    {
+      backboneId: top ? `${input.backbone.id}#input-of:${config.fineTune?.fromLayer}` : input.backbone.id,
+      extractor: top ? top.extractor : featureExtractor(input.backbone.model, input.backbone.layer),
+      spec: input.backbone.spec,
+      augmentation: config.augmentation,
+      seed: config.seed,
+      readImage: (file) => readFile(join(input.imagesDir, file)),
+      preprocess: input.preprocess,
+      cacheDir: input.cacheDir,
+    },
+    [...split.train.map((image) => ({ file: image.file, copies: 1 + config.augmentedCopies })), ...split.validation.map((image) => ({ file: image.file, copies: 1 }))],
+    (done, total) => input.onEvent?.({ phase: 'features', done, total }),
+  );
+  const features = top ? await poolThroughTop(top, cached) : cached;
+  const featuresDone = Date.now();
+
+  const featuresOf = (file: string): Float32Array[] => features.get(file) ?? [];
+  const weights = classWeights(
+    split.train.map((image) => image.labels),
+    labels.length,
+    config.classWeighting,
+  );
+  const trainData = { features: [] as Float32Array[], targets: [] as Float32Array[], weights: [] as number[] };
+  for (const image of split.train) {
+    for (const copy of featuresOf(image.file)) {
+      trainData.features.push(copy);
+      trainData.targets.push(softTarget(image.labels, labels.length));
+      trainData.weights.push(rowWeight(image.labels, weights));
+    }
+  }
+  const validationData = { features: split.validation.map((image) => featuresOf(image.file)[0]), labels: split.validation.map((image) => image.labels) };
+
+  const head = buildHead(trainData.features[0].length, labels.length, config.head, config.seed);
+  const training = await trainHead(head, trainData, validationData, config.head, config.seed, {
+    onStep: (report) => input.onEvent?.({ phase: 'step', ...report }),
+    onEpoch: (report) => input.onEvent?.({ phase: 'epoch', ...report }),
+  });
+  const headDone = Date.now();
+  let fineTuning: FineTuneResult | undefined;
+  if (top && config.fineTune) {
+    const activationsOf = (file: string): Float32Array[] => cached.get(file) ?? [];
+    const trainActivations = split.train.flatMap((image) => activationsOf(image.file));
+    fineTuning = await fineTune(
+      top,
+      head,
+      { activations: trainActivations, targets: trainData.targets, weights: trainData.weights },
+      { activations: split.validation.map((image) => activationsOf(image.file)[0]), labels: validationData.labels },
+      config.fineTune,
+      config.seed,
+      {
+        onStep: (report) => input.onEvent?.({ phase: 'fine-tune-step', ...report }),
+        onEpoch: (report) => input.onEvent?.({ phase: 'fine-tune-epoch', ...report }),
+      },
+    );
+  }
+  const raw = top
+    ? await predictTop(top, head, split.validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)))
+    : await predictHead(head, validationData.features);
+  const temperature = fitTemperature(raw, validationData.labels);
+  const uncalibrated = evaluatePredictions(raw, validationData.labels, labels, config.bands);
+  const calibrated = evaluatePredictions(
+    raw.map((p) => applyTemperature(p, temperature)),
+    validationData.labels,
+    labels,
+    config.bands,
+  );
+  const model = composeModel(input.backbone, head, labels.length, config);
+  head.dispose();
+  top?.dispose();
+  const done = Date.now();
+  return {
+    model,
+    temperature,
+    split: {
+      trainImages: split.train.length,
+      validationImages: split.validation.length,
+      trainPatients: new Set(split.train.map((image) => image.patientId)).size,
+      validationPatients: new Set(split.validation.map((image) => image.patientId)).size,
+    },
+    trainClassCounts: labels.map((_, k) => split.train.filter((image) => image.labels.includes(k)).length),
+    validation: { ...calibrated, uncalibratedEce: uncalibrated.ece, uncalibratedNll: uncalibrated.nll },
+    epochsRun: training.epochsRun,
+    bestEpoch: training.bestEpoch,
+    history: training.history,
+    fineTuning,
+    seconds: { features: (featuresDone - started) / 1000, head: (headDone - featuresDone) / 1000, fineTune: (done - headDone) / 1000, total: (done - started) / 1000 },
+  };
+}
+
+/** Per file and copy: the cached activations run through the frozen top and pooled. */
+async function poolThroughTop(top: BackboneTop, activations: Map<string, Float32Array[]>): Promise<Map<string, Float32Array[]>> {
+  const files = [...activations.keys()];
+  const pooled = await pooledTopFeatures(top, files.flatMap((file) => activations.get(file) ?? []));
+  const result = new Map<string, Float32Array[]>();
+  let next = 0;
+  for (const file of files) result.set(file, (activations.get(file) ?? []).map(() => pooled[next++]));
+  return result;
+}
+
+/** Backbone input -> cut layer -> global average pooling -> head, with the trained head's weights. */
+export function composeModel(backbone: TrainingBackbone, head: tf.LayersModel, numClasses: number, config: TrainingConfig): tf.LayersModel {
+  let output = tf.layers.globalAveragePooling2d({ name: HEAD_LAYER_NAMES.pooling }).apply(backbone.model.getLayer(backbone.layer).getOutputAt(0)) as tf.SymbolicTensor;
+  const layers = headLayers(numClasses, config.head, config.seed);
+  for (const layer of layers) output = layer.apply(output) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: backbone.model.inputs, outputs: output, name: 'bodypart' });
+  for (const layer of layers) {
+    const trained = head.getLayer(layer.name).getWeights();
+    if (trained.length > 0) layer.setWeights(trained);
+  }
+  return model;
+}
+
+async function assertImagesExist(imagesDir: string, images: LabelledImage[]): Promise<void> {
+  const missing: string[] = [];
+  for (const image of images) {
+    if (!(await stat(join(imagesDir, image.file)).catch(() => undefined))) missing.push(image.file);
+  }
+  if (missing.length > 0) {
+    throw new XrayError('VALIDATION_FAILED', `${missing.length} image(s) listed in the labels CSV are missing from ${imagesDir}, e.g. ${missing[0]}.`);
+  }
+}
