@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { findInstance, findPrediction, recordStudyProgress, saveExplanation, transitionInstance } from '@xray/db';
 import {
   CONFIG,
@@ -6,17 +6,16 @@ import {
   LOGGER,
   OBJECT_STORE,
   ProgressHeartbeat,
-  QueueWorker,
+  ModelQueueWorker,
   REDIS,
   STATUS_PUBLISHER,
-  StageTimer,
   WEBHOOK_QUEUE,
   XrayMetrics,
   infraReadiness,
-  watchWorker,
   type AppConfig,
   type Logger,
   type StatusPublisher,
+  type StageTimer,
   type TypedQueue,
 } from '@xray/platform';
 import type { ExplainJob, InstanceStatus, JobOutcome } from '@xray/shared';
@@ -31,7 +30,7 @@ import { ModelHost } from '../model/model-host';
  * preprocessing, heatmap and overlay PNGs to object storage, then study progress/webhooks.
  */
 @Injectable()
-export class ExplainProcessor extends QueueWorker<'explain'> implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ExplainProcessor extends ModelQueueWorker<'explain'> {
   constructor(
     @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
@@ -42,30 +41,12 @@ export class ExplainProcessor extends QueueWorker<'explain'> implements OnApplic
     @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
     private readonly model: ModelHost,
     private readonly metrics: XrayMetrics,
-    private readonly heartbeat: ProgressHeartbeat,
+    heartbeat: ProgressHeartbeat,
   ) {
-    super('explain', { config, logger, concurrency: config.explain.concurrency, readiness: [...infraReadiness(redis, ds, store), model.readiness()] });
-    metrics.addMemoryProbe('tfjs', () => model.memory());
+    super('explain', { config, logger, concurrency: config.explain.concurrency, readiness: infraReadiness(redis, ds, store), model, metrics, heartbeat });
   }
 
-  onApplicationBootstrap(): void {
-    this.start();
-    watchWorker(this.bullWorker!, { metrics: this.metrics, heartbeat: this.heartbeat });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.stop();
-    await this.model.close();
-  }
-
-  protected async handle(job: Job<ExplainJob>): Promise<JobOutcome> {
-    const stages = new StageTimer();
-    const outcome = await this.explainJob(job, stages);
-    this.options.logger.debug({ instanceId: job.data.instanceId, outcome, stages: stages.rounded() }, 'job stages'); // bench/pipeline sums these
-    return outcome;
-  }
-
-  private async explainJob(job: Job<ExplainJob>, stages: StageTimer): Promise<JobOutcome> {
+  protected async handleTimed(job: Job<ExplainJob>, stages: StageTimer): Promise<JobOutcome> {
     const { instanceId, studyId, clientId, predictionId, correlationId } = job.data;
     const [instance, prediction] = await stages.time('db', Promise.all([findInstance(this.ds, instanceId), findPrediction(this.ds, predictionId)]));
     if (!instance || !prediction) return 'skipped'; // deleted meanwhile

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { failInstance, findInstance, latestPredictionId, recordStudyProgress, savePrediction, transitionInstance } from '@xray/db';
 import {
   CONFIG,
@@ -7,17 +7,16 @@ import {
   LOGGER,
   OBJECT_STORE,
   ProgressHeartbeat,
-  QueueWorker,
+  ModelQueueWorker,
   REDIS,
   STATUS_PUBLISHER,
-  StageTimer,
   WEBHOOK_QUEUE,
   XrayMetrics,
   infraReadiness,
-  watchWorker,
   type AppConfig,
   type Logger,
   type StatusPublisher,
+  type StageTimer,
   type TypedQueue,
 } from '@xray/platform';
 import type { InferenceJob, InstanceStatus, JobOutcome } from '@xray/shared';
@@ -35,7 +34,7 @@ const ALREADY_CLASSIFIED: InstanceStatus[] = ['classified', 'explaining', 'done'
  * Every step is idempotent, so a job that runs twice (crash, stall) changes nothing more.
  */
 @Injectable()
-export class InferenceProcessor extends QueueWorker<'inference'> implements OnApplicationBootstrap, OnApplicationShutdown {
+export class InferenceProcessor extends ModelQueueWorker<'inference'> {
   constructor(
     @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
@@ -46,35 +45,17 @@ export class InferenceProcessor extends QueueWorker<'inference'> implements OnAp
     @Inject(WEBHOOK_QUEUE) private readonly webhookQueue: TypedQueue<'webhook'>,
     @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
     private readonly model: ModelHost,
-    private readonly metrics: XrayMetrics,
-    private readonly heartbeat: ProgressHeartbeat,
+    metrics: XrayMetrics,
+    heartbeat: ProgressHeartbeat,
   ) {
-    super('inference', { config, logger, concurrency: config.inference.concurrency, readiness: [...infraReadiness(redis, ds, store), model.readiness()] });
+    super('inference', { config, logger, concurrency: config.inference.concurrency, readiness: infraReadiness(redis, ds, store), model, metrics, heartbeat });
     model.onBatch = (modelMs, size) => {
       metrics.observeModelTime(modelMs, size, 'classify');
       logger.debug({ modelMs, size }, 'model batch'); // bench/pipeline sums these
     };
-    metrics.addMemoryProbe('tfjs', () => model.memory());
   }
 
-  onApplicationBootstrap(): void {
-    this.start();
-    watchWorker(this.bullWorker!, { metrics: this.metrics, heartbeat: this.heartbeat });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.stop();
-    await this.model.close();
-  }
-
-  protected async handle(job: Job<InferenceJob>): Promise<JobOutcome> {
-    const stages = new StageTimer();
-    const outcome = await this.classifyJob(job, stages);
-    this.options.logger.debug({ instanceId: job.data.instanceId, outcome, stages: stages.rounded() }, 'job stages'); // bench/pipeline sums these
-    return outcome;
-  }
-
-  private async classifyJob(job: Job<InferenceJob>, stages: StageTimer): Promise<JobOutcome> {
+  protected async handleTimed(job: Job<InferenceJob>, stages: StageTimer): Promise<JobOutcome> {
     const { instanceId, studyId, clientId, objectKey, correlationId } = job.data;
     const { logger } = this.options;
     // The usual case in one round trip: a queued instance, claimed. Anything else is read and looked at.
