@@ -3,23 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, writeTinyTestModelPackage, type ModelCard } from '@xray/ml';
-import { buildProgram } from '../main';
-
-async function runCli(args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'xray', ...args]);
-  } finally {
-    write.mockRestore();
-    log.mockRestore();
-  }
-  return chunks.join('');
-}
+import { runCli } from '../testing/run-cli';
 
 describe('xray export-onnx', () => {
   let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadModelPackage, writeTinyTestModelPackage } from '@xray/ml';
-import { buildProgram } from '../main';
+import { runCli } from '../testing/run-cli';
 
 /**
  * End to end on images generated here (a fresh clone has no real data): `xray train` with a tiny
@@ -39,22 +39,6 @@ async function writeDataset(dir: string, patients: number): Promise<void> {
     }
   }
   await writeFile(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
-}
-
-async function runCli(args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await buildProgram().exitOverride().parseAsync(['node', 'xray', ...args]);
-  } finally {
-    write.mockRestore();
-    log.mockRestore();
-  }
-  return chunks.join('');
 }
 
 describe('xray train + xray evaluate (generated data)', () => {
