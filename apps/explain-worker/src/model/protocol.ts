@@ -1,5 +1,4 @@
 import type { GradCamMap, GreyImage } from '@xray/ml';
-import type { ModelRuntime } from '@xray/platform';
 import type { PreprocessingSpec } from '@xray/shared';
 
 /** Messages between the explain worker and its threads (the model thread, then the render thread). */
@@ -36,10 +35,4 @@ export interface ExplainStages {
   renderPng: number;
 }
 
-export interface ModelInfo {
-  name: string;
-  version: string;
-  sha256: string;
-  preprocessing: PreprocessingSpec;
-  runtime: ModelRuntime;
-}
+export type { ModelInfo } from '@xray/platform';

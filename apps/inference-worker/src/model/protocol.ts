@@ -1,5 +1,4 @@
-import type { ModelRuntime } from '@xray/platform';
-import type { DicomFactsDto, LabelProbability, PreprocessingSpec } from '@xray/shared';
+import type { DicomFactsDto, LabelProbability } from '@xray/shared';
 
 /** Messages between the inference worker and its model thread (bytes in, results out). */
 export interface ClassifyRequest {
@@ -30,10 +29,4 @@ export interface ClassifyResponse {
   modelMs: number;
 }
 
-export interface ModelInfo {
-  name: string;
-  version: string;
-  sha256: string;
-  preprocessing: PreprocessingSpec;
-  runtime: ModelRuntime;
-}
+export type { ModelInfo } from '@xray/platform';

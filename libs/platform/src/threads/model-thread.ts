@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Transferable } from 'node:worker_threads';
+import type { PreprocessingSpec } from '@xray/shared';
 import type { Logger } from '../logging/logger';
 import type { HealthCheck } from '../observability/health';
 import type { RuntimeMemory } from '../observability/metrics';
@@ -24,6 +25,15 @@ export interface ModelThreadData {
   modelDir: string;
   /** ENGINE: onnx | tfjs | auto. */
   engine: string;
+}
+
+/** What a model thread reports once loaded: the model served (stored with every result) and how. */
+export interface ModelInfo {
+  name: string;
+  version: string;
+  sha256: string;
+  preprocessing: PreprocessingSpec;
+  runtime: ModelRuntime;
 }
 
 /**
