@@ -35,35 +35,21 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   } catch (error) {
     if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
   }
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-    return true;
-  } catch (error) {
-    // Another migrator created it meanwhile.
-    if ((error as { code?: string }).code === DUPLICATE_DATABASE) return false;
-    throw error;
-  } finally {
-    await admin.end();
-  }
+  return withMaintenanceDatabase(databaseUrl, async (admin, quotedName) => {
+    try {
+      await admin.query(`CREATE DATABASE ${quotedName}`);
+      return true;
+    } catch (error) {
+      // Another migrator created it meanwhile.
+      if ((error as { code?: string }).code === DUPLICATE_DATABASE) return false;
+      throw error;
+    }
+  });
 }
 
 /** Drops a database (tests and the system harness only). */
 export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  await withMaintenanceDatabase(databaseUrl, (admin, quotedName) => admin.query(`DROP DATABASE IF EXISTS ${quotedName} WITH (FORCE)`));
 }
 
 /** Creates the database if needed and applies pending migrations; returns their names. */
@@ -87,4 +73,18 @@ export async function checkDatabase(ds: DataSource): Promise<void> {
   if (!ds.isInitialized) await ds.initialize();
   await ds.query('SELECT 1');
   if (await ds.showMigrations()) throw new Error('the database schema is not up to date: run `npm run migrate` (or `npx xray migrate`)');
+}
+
+/** Runs `work` connected to the server's `postgres` database, with the URL's database name quoted as an identifier. */
+async function withMaintenanceDatabase<T>(databaseUrl: string, work: (admin: Client, quotedName: string) => Promise<T>): Promise<T> {
+  const url = new URL(databaseUrl);
+  const quotedName = `"${decodeURIComponent(url.pathname.slice(1)).replace(/"/g, '""')}"`;
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    return await work(admin, quotedName);
+  } finally {
+    await admin.end();
+  }
 }

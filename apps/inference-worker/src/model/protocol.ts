@@ -1,4 +1,5 @@
-import type { DicomFactsDto, LabelProbability } from '@xray/shared';
+import type { Classification } from '@xray/ml';
+import type { DicomFactsDto } from '@xray/shared';
 
 /** Messages between the inference worker and its model thread (bytes in, results out). */
 export interface ClassifyRequest {
@@ -6,14 +7,8 @@ export interface ClassifyRequest {
 }
 
 export type ClassifyOutcome =
-  | {
+  | (Classification & {
       ok: true;
-      label: string;
-      classIndex: number;
-      confidence: number;
-      band: 'green' | 'orange' | 'red';
-      top5: LabelProbability[];
-      probabilities: number[];
       dicom: DicomFactsDto | null;
       /** The 8-bit rendering as PNG (cached for GET /v1/instances/:id/image). */
       renderingPng: Uint8Array;
@@ -21,7 +16,7 @@ export type ClassifyOutcome =
       decodeMs: number;
       inputMs: number;
       renderMs: number;
-    }
+    })
   | { ok: false; code: string; message: string };
 
 export interface ClassifyResponse {
