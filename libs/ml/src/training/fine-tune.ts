@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
 import { fitTemperature, meanNll } from './calibration';
-import type { EpochReport, StepReport } from './head';
-import { predictedClass } from './metrics';
-import { seededRandom, shuffleInPlace } from './random';
+import { anyLabelAccuracy, type EarlyStoppingResult, predictInBatches, type TrainingCallbacks, trainWithEarlyStopping, type ValidationScore, weightedCrossEntropy } from './training-loop';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 export interface FineTuneConfig {
@@ -97,21 +95,12 @@ function frozenBatchNorm(layer: tf.layers.Layer): { scale: tf.Tensor; shift: tf.
 }
 
 /** Global-average-pooled top outputs of cached activations (frozen forward pass). */
-export async function pooledTopFeatures(top: BackboneTop, activations: Float32Array[], batchSize = 64): Promise<Float32Array[]> {
-  const result: Float32Array[] = [];
-  for (let start = 0; start < activations.length; start += batchSize) {
-    const chunk = activations.slice(start, start + batchSize);
-    const output = tf.tidy(() => tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2]));
-    const values = (await output.data()) as Float32Array;
-    output.dispose();
-    const width = values.length / chunk.length;
-    for (let i = 0; i < chunk.length; i++) result.push(values.slice(i * width, (i + 1) * width));
-  }
-  return result;
+export function pooledTopFeatures(top: BackboneTop, activations: Float32Array[], batchSize = 64): Promise<Float32Array[]> {
+  return predictInBatches(activations, batchSize, (chunk) => tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2]));
 }
 
 function batchOf(rows: Float32Array[], shape: number[]): tf.Tensor {
-  return tf.tidy(() => tf.stack(rows.map((row) => tf.tensor(row, shape))));
+  return tf.stack(rows.map((row) => tf.tensor(row, shape)));
 }
 
 export interface FineTuneData {
@@ -120,12 +109,9 @@ export interface FineTuneData {
   weights: number[];
 }
 
-export interface FineTuneResult {
+export interface FineTuneResult extends EarlyStoppingResult {
   /** Validation loss (temperature-scaled NLL) and accuracy of the head alone, before fine-tuning (epoch 0). */
-  start: { validationLoss: number; validationAccuracy: number };
-  epochsRun: number;
-  bestEpoch: number;
-  history: EpochReport[];
+  start: ValidationScore;
 }
 
 /**
@@ -143,82 +129,53 @@ export async function fineTune(
   validation: { activations: Float32Array[]; labels: number[][] },
   config: FineTuneConfig,
   seed: number,
-  callbacks: { onStep?: (report: StepReport) => void; onEpoch?: (report: EpochReport) => void } = {},
+  callbacks: TrainingCallbacks = {},
 ): Promise<FineTuneResult> {
   const shape = model.inputShape;
-  const variables = [...model.trainable, ...head.trainableWeights];
+  const weights = [...model.trainable, ...head.trainableWeights];
   const pretrained = model.trainable.map((weight) => weight.read().clone());
-  const random = seededRandom(seed);
   const optimizer = tf.train.adam(config.learningRate);
-  const order = train.activations.map((_, index) => index);
-  const steps = Math.ceil(order.length / config.batchSize);
-  const history: EpochReport[] = [];
-  const snapshot = () => variables.map((weight) => weight.read().clone());
-  const start = validationScores(await predictTop(model, head, validation.activations), validation.labels);
-  let best = { loss: start.validationLoss, epoch: 0, weights: snapshot() };
-
-  for (let epoch = 1; epoch <= config.maxEpochs; epoch++) {
-    const started = Date.now();
-    shuffleInPlace(order, random);
-    let lossSum = 0;
-    for (let step = 0; step < steps; step++) {
-      const rows = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-      const loss = tf.tidy(() => {
+  const validate = async (): Promise<ValidationScore> => validationScores(await predictTop(model, head, validation.activations), validation.labels);
+  const start = await validate();
+  const result = await trainWithEarlyStopping(
+    {
+      rowCount: train.activations.length,
+      batchSize: config.batchSize,
+      maxEpochs: config.maxEpochs,
+      patience: config.patience,
+      seed,
+      weights,
+      startLoss: start.validationLoss,
+      step(rows) {
         const x = batchOf(rows.map((r) => train.activations[r]), shape);
-        const y = tf.stack(rows.map((r) => tf.tensor1d(train.targets[r])));
+        const y = tf.stack(rows.map((r) => tf.tensor1d(train.targets[r]))) as tf.Tensor2D;
         const w = tf.tensor1d(rows.map((r) => train.weights[r]));
         return optimizer.minimize(
           () => {
             const pooled = tf.mean(model.forward(x), [1, 2]);
-            const p = head.apply(pooled, { training: true }) as tf.Tensor2D;
-            const perRow = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1));
-            const crossEntropy = tf.div(tf.sum(tf.mul(perRow, w)), tf.sum(w));
+            const crossEntropy = weightedCrossEntropy(head.apply(pooled, { training: true }) as tf.Tensor2D, y, w);
             const drift = tf.addN(model.trainable.map((weight, k) => tf.sum(tf.square(tf.sub(weight.read(), pretrained[k])))));
             return tf.add(crossEntropy, tf.mul(config.weightDecay, drift)) as tf.Scalar;
           },
           true,
-          variables.map((weight) => weight.read() as tf.Variable),
+          weights.map((weight) => weight.read() as tf.Variable),
         ) as tf.Scalar;
-      });
-      lossSum += (await loss.data())[0];
-      loss.dispose();
-      callbacks.onStep?.({ epoch, epochs: config.maxEpochs, step: step + 1, steps, loss: lossSum / (step + 1) });
-    }
-    const probabilities = await predictTop(model, head, validation.activations);
-    const { validationLoss, validationAccuracy } = validationScores(probabilities, validation.labels);
-    const improved = validationLoss < best.loss - 1e-5;
-    if (improved) {
-      tf.dispose(best.weights);
-      best = { loss: validationLoss, epoch, weights: snapshot() };
-    }
-    const report = { epoch, epochs: config.maxEpochs, loss: lossSum / steps, validationLoss, validationAccuracy, best: improved, seconds: (Date.now() - started) / 1000 };
-    history.push(report);
-    callbacks.onEpoch?.(report);
-    if (epoch - best.epoch >= config.patience) break;
-  }
-  variables.forEach((weight, k) => weight.write(best.weights[k]));
-  tf.dispose([...best.weights, ...pretrained]);
+      },
+      validate,
+    },
+    callbacks,
+  );
+  tf.dispose(pretrained);
   optimizer.dispose();
-  return { start, epochsRun: history.length, bestEpoch: best.epoch, history };
+  return { start, ...result };
 }
 
-function validationScores(probabilities: Float32Array[], labels: number[][]): { validationLoss: number; validationAccuracy: number } {
-  return {
-    validationLoss: meanNll(probabilities, labels, fitTemperature(probabilities, labels)),
-    validationAccuracy: probabilities.filter((p, row) => labels[row].includes(predictedClass(p))).length / Math.max(1, probabilities.length),
-  };
+/** Temperature-scaled validation NLL and any-label accuracy. */
+function validationScores(probabilities: Float32Array[], labels: number[][]): ValidationScore {
+  return { validationLoss: meanNll(probabilities, labels, fitTemperature(probabilities, labels)), validationAccuracy: anyLabelAccuracy(probabilities, labels) };
 }
 
 /** Class probabilities of cached activations through the top and the head (inference mode). */
-export async function predictTop(top: BackboneTop, head: tf.LayersModel, activations: Float32Array[], batchSize = 64): Promise<Float32Array[]> {
-  const result: Float32Array[] = [];
-  for (let start = 0; start < activations.length; start += batchSize) {
-    const chunk = activations.slice(start, start + batchSize);
-    const output = tf.tidy(() => head.predict(tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2])) as tf.Tensor);
-    const values = (await output.data()) as Float32Array;
-    output.dispose();
-    const width = values.length / chunk.length;
-    for (let i = 0; i < chunk.length; i++) result.push(values.slice(i * width, (i + 1) * width));
-  }
-  return result;
+export function predictTop(top: BackboneTop, head: tf.LayersModel, activations: Float32Array[], batchSize = 64): Promise<Float32Array[]> {
+  return predictInBatches(activations, batchSize, (chunk) => head.predict(tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2])) as tf.Tensor);
 }

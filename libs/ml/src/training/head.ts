@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { meanNll } from './calibration';
-import { predictedClass } from './metrics';
-import { seededRandom, shuffleInPlace } from './random';
+import { anyLabelAccuracy, type EarlyStoppingResult, predictInBatches, type TrainingCallbacks, trainWithEarlyStopping, weightedCrossEntropy } from './training-loop';
 
 export interface HeadConfig {
   /** Hidden Dense(relu) units before the classifier; 0 = a linear classifier on the pooled features. */
@@ -54,30 +53,6 @@ export interface HeadValidationData {
   labels: number[][];
 }
 
-export interface EpochReport {
-  epoch: number;
-  epochs: number;
-  loss: number;
-  validationLoss: number;
-  validationAccuracy: number;
-  best: boolean;
-  seconds: number;
-}
-
-export interface StepReport {
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number;
-}
-
-export interface HeadTrainingResult {
-  epochsRun: number;
-  bestEpoch: number;
-  history: EpochReport[];
-}
-
 /**
  * Trains the head with Adam on weighted soft-target cross-entropy; after each epoch measures
  * the validation loss and any-label top-1 accuracy; stops after `patience` epochs without a
@@ -89,63 +64,35 @@ export async function trainHead(
   validation: HeadValidationData,
   config: HeadConfig,
   seed: number,
-  callbacks: { onStep?: (report: StepReport) => void; onEpoch?: (report: EpochReport) => void } = {},
-): Promise<HeadTrainingResult> {
-  const random = seededRandom(seed);
+  callbacks: TrainingCallbacks = {},
+): Promise<EarlyStoppingResult> {
   const optimizer = tf.train.adam(config.learningRate);
-  const order = train.features.map((_, index) => index);
-  const steps = Math.ceil(order.length / config.batchSize);
-  const history: EpochReport[] = [];
-  let best = { loss: Infinity, epoch: 0, weights: head.getWeights().map((w) => w.clone()) };
-
-  for (let epoch = 1; epoch <= config.maxEpochs; epoch++) {
-    const started = Date.now();
-    shuffleInPlace(order, random);
-    let lossSum = 0;
-    for (let step = 0; step < steps; step++) {
-      const rows = order.slice(step * config.batchSize, (step + 1) * config.batchSize);
-      const loss = tf.tidy(() => {
+  const result = await trainWithEarlyStopping(
+    {
+      rowCount: train.features.length,
+      batchSize: config.batchSize,
+      maxEpochs: config.maxEpochs,
+      patience: config.patience,
+      seed,
+      weights: head.trainableWeights,
+      startLoss: Infinity,
+      step(rows) {
         const x = tf.stack(rows.map((r) => tf.tensor1d(train.features[r])));
-        const y = tf.stack(rows.map((r) => tf.tensor1d(train.targets[r])));
+        const y = tf.stack(rows.map((r) => tf.tensor1d(train.targets[r]))) as tf.Tensor2D;
         const w = tf.tensor1d(rows.map((r) => train.weights[r]));
-        return optimizer.minimize(() => {
-          const p = head.apply(x, { training: true }) as tf.Tensor2D;
-          const perRow = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1));
-          return tf.div(tf.sum(tf.mul(perRow, w)), tf.sum(w)) as tf.Scalar;
-        }, true) as tf.Scalar;
-      });
-      lossSum += (await loss.data())[0];
-      loss.dispose();
-      callbacks.onStep?.({ epoch, epochs: config.maxEpochs, step: step + 1, steps, loss: lossSum / (step + 1) });
-    }
-    const probabilities = await predictHead(head, validation.features);
-    const validationLoss = meanNll(probabilities, validation.labels);
-    const validationAccuracy = probabilities.filter((p, row) => validation.labels[row].includes(predictedClass(p))).length / Math.max(1, probabilities.length);
-    const improved = validationLoss < best.loss - 1e-5;
-    if (improved) {
-      best.weights.forEach((w) => w.dispose());
-      best = { loss: validationLoss, epoch, weights: head.getWeights().map((w) => w.clone()) };
-    }
-    const report = { epoch, epochs: config.maxEpochs, loss: lossSum / steps, validationLoss, validationAccuracy, best: improved, seconds: (Date.now() - started) / 1000 };
-    history.push(report);
-    callbacks.onEpoch?.(report);
-    if (epoch - best.epoch >= config.patience) break;
-  }
-  head.setWeights(best.weights);
-  best.weights.forEach((w) => w.dispose());
+        return optimizer.minimize(() => weightedCrossEntropy(head.apply(x, { training: true }) as tf.Tensor2D, y, w), true) as tf.Scalar;
+      },
+      async validate() {
+        const probabilities = await predictHead(head, validation.features);
+        return { validationLoss: meanNll(probabilities, validation.labels), validationAccuracy: anyLabelAccuracy(probabilities, validation.labels) };
+      },
+    },
+    callbacks,
+  );
   optimizer.dispose();
-  return { epochsRun: history.length, bestEpoch: best.epoch, history };
+  return result;
 }
 
-export async function predictHead(head: tf.LayersModel, features: Float32Array[], batchSize = 256): Promise<Float32Array[]> {
-  const result: Float32Array[] = [];
-  for (let start = 0; start < features.length; start += batchSize) {
-    const chunk = features.slice(start, start + batchSize);
-    const output = tf.tidy(() => head.predict(tf.stack(chunk.map((f) => tf.tensor1d(f)))) as tf.Tensor);
-    const values = (await output.data()) as Float32Array;
-    output.dispose();
-    const width = values.length / chunk.length;
-    for (let i = 0; i < chunk.length; i++) result.push(values.slice(i * width, (i + 1) * width));
-  }
-  return result;
+export function predictHead(head: tf.LayersModel, features: Float32Array[], batchSize = 256): Promise<Float32Array[]> {
+  return predictInBatches(features, batchSize, (chunk) => head.predict(tf.stack(chunk.map((f) => tf.tensor1d(f)))) as tf.Tensor);
 }
