@@ -2,7 +2,7 @@
 import { initTfjsBackend } from '../tfjs/backend';
 import { denseNet201 } from '../architectures/densenet201';
 import { mobileNetV2 } from '../architectures/mobilenetv2';
-import { randomiseBatchNorm, testImage } from './__fixtures__/models';
+import { seedWeights, testImage } from './__fixtures__/models';
 import { compareWithTfjs, type Comparison } from './__fixtures__/compare';
 
 /**
@@ -18,7 +18,7 @@ describe.each([
 
   beforeAll(async () => {
     await initTfjsBackend({ backend: 'wasm', threads: 1 });
-    const model = randomiseBatchNorm(build());
+    const model = seedWeights(build());
     result = await compareWithTfjs(model, layer, [await testImage(size, 3), await testImage(size, 4)]);
     model.dispose();
   });

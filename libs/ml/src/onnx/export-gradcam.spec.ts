@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { exportGradCam } from './export-gradcam';
-import { gradCamOracle, testImage, tinyDenseNet, tinyMobileNet } from './__fixtures__/models';
+import { gradCamOracle, seedWeights, testImage, tinyDenseNet, tinyMobileNet } from './__fixtures__/models';
 
 async function onnxGradCam(model: tf.LayersModel, layer: string, images: Float32Array[], classIndex: number[]) {
   const [, h, w, c] = model.inputs[0].shape as number[];
@@ -54,7 +54,7 @@ describe('ONNX Grad-CAM++ graph', () => {
     x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor });
+    const model = seedWeights(tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor }));
     const image = Float32Array.from({ length: 30 * 30 * 3 }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));
     const actual = await onnxGradCam(model, 'target', [image], [2]);
     const expected = gradCamOracle(model, image, 'target', 2);

@@ -16,12 +16,12 @@ const silent = { info: () => undefined };
 const SIZE = 64;
 const LABELS = ['Abdomen', 'Ankle', 'Chest', 'Elbow', 'Foot'];
 
-async function writePackage(dir: string): Promise<void> {
-  const model = tinyMobileNet(SIZE, LABELS.length);
+async function writePackage(dir: string, seed = 1): Promise<void> {
+  const model = tinyMobileNet(SIZE, LABELS.length, seed);
   await saveModelPackage(dir, model, {
     name: 'tiny-mobilenet',
     version: '0.0.0-test',
-    architecture: 'tiny MobileNetV2-style (random weights, tests only)',
+    architecture: 'tiny MobileNetV2-style (seeded random weights, tests only)',
     preprocessing: { width: SIZE, height: SIZE, channels: 3, normalization: 'minus1to1', resize: 'stretch' },
     labels: LABELS,
     gradcam: { targetLayer: 'out_relu', animationLayers: ['block_1_depthwise_relu', 'out_relu'] },
@@ -116,7 +116,7 @@ describe('ONNX Runtime engine', () => {
   it('refuses graphs exported from other weights', async () => {
     const stale = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-onnx-stale-'));
     try {
-      await writePackage(stale);
+      await writePackage(stale, 2);
       for (const file of ['model.onnx', 'gradcam.onnx']) fs.copyFileSync(path.join(dir, file), path.join(stale, file));
       const cardFile = path.join(stale, MODEL_CARD_JSON);
       const card = JSON.parse(fs.readFileSync(cardFile, 'utf8')) as ModelCard;

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 
 /**
  * Small models with the Keras layer types and names of MobileNetV2 and DenseNet, for exporter
- * tests. Batch-norm statistics are randomised so that a mis-mapped parameter shows.
+ * tests, with seeded weights (`seedWeights`).
  */
 
 type L = tf.SymbolicTensor;
@@ -20,7 +20,7 @@ function relu6(x: L, name: string): L {
 }
 
 /** MobileNetV2-style: stride-2 ZeroPadding + valid depthwise, residual Add, ReLU6, GAP, Dense softmax. */
-export function tinyMobileNet(size = 64, classes = 5): tf.LayersModel {
+export function tinyMobileNet(size = 64, classes = 5, seed = 1): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' });
   let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' }).apply(input) as L;
   x = relu6(bn(x, 'bn_Conv1'), 'Conv1_relu');
@@ -47,7 +47,7 @@ export function tinyMobileNet(size = 64, classes = 5): tf.LayersModel {
   x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as L;
   x = tf.layers.dropout({ rate: 0.2, name: 'dropout' }).apply(x) as L;
   const output = tf.layers.dense({ units: classes, activation: 'softmax', name: 'predictions' }).apply(x) as L;
-  return randomiseBatchNorm(tf.model({ inputs: input, outputs: output, name: 'tiny_mobilenet' }));
+  return seedWeights(tf.model({ inputs: input, outputs: output, name: 'tiny_mobilenet' }), seed);
 }
 
 /** DenseNet-style: 7x7/2 stem, max pool, pre-activation dense blocks with concat, avg-pool transition, nested backbone. */
@@ -90,24 +90,35 @@ export function tinyDenseNet(size = 64, classes = 5): tf.LayersModel {
   h = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(h) as L;
   h = tf.layers.dense({ units: 12, activation: 'relu', name: 'dense' }).apply(h) as L;
   const output = tf.layers.dense({ units: classes, activation: 'softmax', name: 'dense_1' }).apply(h) as L;
-  return randomiseBatchNorm(tf.model({ inputs: outer, outputs: output, name: 'tiny_densenet' }));
+  return seedWeights(tf.model({ inputs: outer, outputs: output, name: 'tiny_densenet' }));
 }
 
-/** Gives every BatchNormalization layer non-trivial gamma, beta, mean and variance. */
-export function randomiseBatchNorm(model: tf.LayersModel, seed = 1): tf.LayersModel {
+/**
+ * Deterministic weights, so a test never depends on a lucky draw (a random model can, say, give
+ * an all-zero Grad-CAM map): seeded Glorot-uniform kernels, and batch-norm statistics that are
+ * far from the identity so that a mis-mapped parameter shows. Biases keep their initial values.
+ */
+export function seedWeights(model: tf.LayersModel, seed = 1): tf.LayersModel {
   let s = seed;
   const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  const batchNorm: Record<string, () => number> = { gamma: () => 0.5 + rand(), beta: () => rand() - 0.5, moving_mean: () => (rand() - 0.5) * 0.4, moving_variance: () => 0.5 + rand() };
   const visit = (layer: tf.layers.Layer) => {
     if (layer instanceof tf.LayersModel) return layer.layers.forEach(visit);
-    if (layer.getClassName() !== 'BatchNormalization') return;
+    const isBatchNorm = layer.getClassName() === 'BatchNormalization';
     const values = layer.weights.map((w) => {
       const kind = (w.name.split('/').pop() as string).replace(/_\d+$/, ''); // tfjs suffixes repeated names
-      const draw = { gamma: () => 0.5 + rand(), beta: () => rand() - 0.5, moving_mean: () => (rand() - 0.5) * 0.4, moving_variance: () => 0.5 + rand() }[kind];
-      if (!draw) throw new Error(`unexpected batch-norm weight ${w.name}`);
       const shape = w.shape as number[];
-      return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, draw), shape);
+      const size = shape.reduce((a, b) => a * b, 1);
+      if (isBatchNorm) {
+        if (!batchNorm[kind]) throw new Error(`unexpected batch-norm weight ${w.name}`);
+        return tf.tensor(Float32Array.from({ length: size }, batchNorm[kind]), shape);
+      }
+      if (!kind.endsWith('kernel')) return w.read().clone();
+      const receptiveField = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+      const limit = Math.sqrt(6 / (receptiveField * (shape[shape.length - 2] + shape[shape.length - 1])));
+      return tf.tensor(Float32Array.from({ length: size }, () => (2 * rand() - 1) * limit), shape);
     });
-    layer.setWeights(values);
+    if (values.length > 0) layer.setWeights(values);
     values.forEach((t) => t.dispose());
   };
   model.layers.forEach(visit);
