@@ -48,6 +48,7 @@ function formatReport(report: EvaluationReport): string {
     `images: ${report.images.evaluated} evaluated of ${report.images.listed} listed${report.images.failed.length ? `, ${report.images.failed.length} failed` : ''}`,
     ...report.images.failed.map((f) => `  failed ${f.file}: ${f.error.code} ${f.error.message}`),
     `top-1 accuracy (any label) ${percent(m.top1Accuracy)}   macro recall ${percent(m.macroRecall)}   ECE ${m.ece.toFixed(3)}   NLL ${m.nll.toFixed(3)}`,
+    `  ${100 * report.intervals.level} % intervals (bootstrap over ${report.intervals.patients} patients): top-1 ${percent(report.intervals.top1Accuracy.low)} to ${percent(report.intervals.top1Accuracy.high)}, macro recall ${percent(report.intervals.macroRecall.low)} to ${percent(report.intervals.macroRecall.high)}`,
     ...(['green', 'orange', 'red'] as const).map((band) => `  ${band.padEnd(6)} ${percent(m.bands[band].share)} of images, accuracy ${percent(m.bands[band].accuracy)} (${m.bands[band].count})`),
     `  class              support  precision  recall`,
     ...m.perClass.map((c) => `  ${c.label.padEnd(18)} ${String(c.support).padStart(7)}  ${percent(c.precision)}    ${percent(c.recall)}`),

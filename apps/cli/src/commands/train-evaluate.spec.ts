@@ -67,6 +67,8 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(training.history.length).toBeGreaterThan(0);
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.validation.top1Accuracy).toBeGreaterThan(0.6);
+    expect(metrics.validation.intervals.patients).toBe(3);
+    expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/95 % confidence intervals \(bootstrap over the 3 validation patients/);
 
     const report = JSON.parse(await runCli(['evaluate', ...common, '--model', out, '--json']));
     expect(report.images).toEqual({ listed: 30, evaluated: 30, failed: [] });
@@ -75,6 +77,12 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(report.metrics.perClass[3].support).toBeGreaterThan(0);
     const bandTotal = ['green', 'orange', 'red'].reduce((sum, band) => sum + report.metrics.bands[band].count, 0);
     expect(bandTotal).toBe(30);
+    const { top1Accuracy, macroRecall } = report.intervals;
+    expect(report.intervals).toMatchObject({ level: 0.95, patients: 10 });
+    expect(top1Accuracy.low).toBeLessThanOrEqual(report.metrics.top1Accuracy);
+    expect(top1Accuracy.high).toBeGreaterThanOrEqual(report.metrics.top1Accuracy);
+    expect(macroRecall.low).toBeLessThanOrEqual(report.metrics.macroRecall);
+    expect(macroRecall.high).toBeGreaterThanOrEqual(report.metrics.macroRecall);
     expect(report.timing.msPerImage).toBeGreaterThan(0);
   }, 60_000);
 

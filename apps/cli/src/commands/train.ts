@@ -190,6 +190,7 @@ export function register(program: Command): void {
       const summary = {
         top1Accuracy: v.top1Accuracy,
         macroRecall: v.macroRecall,
+        intervals: v.intervals,
         ece: v.ece,
         uncalibratedEce: v.uncalibratedEce,
         nll: v.nll,

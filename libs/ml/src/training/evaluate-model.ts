@@ -4,6 +4,7 @@ import { isXrayError } from '@xray/shared';
 import type { InferenceEngine } from '../engine';
 import { readLabelsCsv } from './dataset';
 import type { Preprocess } from './features';
+import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';
 import { evaluatePredictions, type EvaluationMetrics } from './metrics';
 
 /** The JSON document `xray evaluate --json` prints (schema in docs/training.md). */
@@ -11,6 +12,8 @@ export interface EvaluationReport {
   model: { name: string; version: string; weightsSha256: string; temperature: number };
   images: { listed: number; evaluated: number; failed: { file: string; error: { code: string; message: string } }[] };
   metrics: EvaluationMetrics;
+  /** 95 % patient-bootstrap intervals of top-1 accuracy and macro recall. */
+  intervals: ConfidenceIntervals;
   timing: { msPerImage: number; msPerImagePreprocess: number; msPerImageModel: number };
 }
 
@@ -27,16 +30,17 @@ export async function evaluateModel(
   const batchSize = options.batchSize ?? 8;
   const probabilities: Float32Array[] = [];
   const labels: number[][] = [];
+  const patientIds: string[] = [];
   const failed: EvaluationReport['images']['failed'] = [];
   let preprocessMs = 0;
   let modelMs = 0;
   for (let start = 0; start < rows.length; start += batchSize) {
-    const batch: { input: Float32Array; labels: number[] }[] = [];
+    const batch: { input: Float32Array; labels: number[]; patientId: string }[] = [];
     const preprocessStart = performance.now();
     for (const row of rows.slice(start, start + batchSize)) {
       try {
         const bytes = await readFile(join(options.imagesDir, row.file));
-        batch.push({ input: await options.preprocess(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), engine.card.preprocessing), labels: row.labels });
+        batch.push({ input: await options.preprocess(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), engine.card.preprocessing), labels: row.labels, patientId: row.patientId });
       } catch (error) {
         const code = isXrayError(error) ? error.code : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL';
         failed.push({ file: row.file, error: { code, message: error instanceof Error ? error.message : String(error) } });
@@ -49,6 +53,7 @@ export async function evaluateModel(
       results.forEach((result, index) => {
         probabilities.push(Float32Array.from(result.probabilities));
         labels.push(batch[index].labels);
+        patientIds.push(batch[index].patientId);
       });
     }
     modelMs += performance.now() - modelStart;
@@ -60,6 +65,7 @@ export async function evaluateModel(
     model: { name: engine.card.name, version: engine.card.version, weightsSha256: engine.card.weightsSha256, temperature: engine.card.temperature ?? 1 },
     images: { listed: rows.length, evaluated, failed },
     metrics: evaluatePredictions(probabilities, labels, engine.card.labels, engine.card.bands),
+    intervals: bootstrapIntervals(probabilities, labels, patientIds, engine.card.labels.length),
     timing: { msPerImage: perImage(preprocessMs + modelMs), msPerImagePreprocess: perImage(preprocessMs), msPerImageModel: perImage(modelMs) },
   };
 }

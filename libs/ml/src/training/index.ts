@@ -7,6 +7,7 @@ export * from './features';
 export * from './fine-tune';
 export * from './wasm-gradients';
 export * from './head';
+export * from './intervals';
 export * from './training-loop';
 export * from './metrics';
 export * from './split';

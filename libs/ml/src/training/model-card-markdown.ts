@@ -1,11 +1,12 @@
 import type { ModelCard } from '../model-card';
 import type { AugmentationConfig } from './augment';
 import type { FineTuneConfig } from './fine-tune';
+import type { ConfidenceIntervals, Interval } from './intervals';
 import type { EvaluationMetrics } from './metrics';
 
 export interface ModelCardMarkdownInput {
   card: ModelCard;
-  validation: EvaluationMetrics & { uncalibratedEce: number };
+  validation: EvaluationMetrics & { intervals: ConfidenceIntervals; uncalibratedEce: number };
   /** Training images per class (reference counts, multi-label rows count for each label). */
   trainCounts: number[];
   /** The command that reproduces this model, and the folder it writes. */
@@ -23,6 +24,7 @@ function describeAugmentation(a: AugmentationConfig | undefined): string {
 }
 
 const pct = (value: number | null) => (value === null ? '-' : `${(100 * value).toFixed(1)} %`);
+const range = (interval: Interval) => `${(100 * interval.low).toFixed(1)}-${(100 * interval.high).toFixed(1)} %`;
 
 /** MODEL_CARD.md for a trained package, written by `xray train` next to model-card.json. */
 export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
@@ -53,6 +55,7 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     '',
     '## Validation results',
     `- Top-1 accuracy (any label): **${pct(v.top1Accuracy)}**; macro-averaged recall: **${pct(v.macroRecall)}** (over ${v.perClass.filter((c) => c.support > 0).length} classes present in validation).`,
+    `- ${100 * v.intervals.level} % confidence intervals (bootstrap over the ${v.intervals.patients} validation patients, ${v.intervals.resamples} resamples): top-1 ${range(v.intervals.top1Accuracy)}, macro recall ${range(v.intervals.macroRecall)}. With this few images per class, differences inside these ranges are not evidence that one model is better.`,
     `- Project target on held-out patients (top-1 >= 95 %, macro recall >= 85 %): ${v.top1Accuracy >= 0.95 && v.macroRecall >= 0.85 ? 'met' : '**not met**'}.`,
     `- Expected calibration error: ${v.ece.toFixed(3)} after temperature scaling (${v.uncalibratedEce.toFixed(3)} before); NLL ${v.nll.toFixed(3)}.`,
     `- Bands: green ${pct(v.bands.green.share)} of images at ${pct(v.bands.green.accuracy)} accuracy; orange ${pct(v.bands.orange.share)} at ${pct(v.bands.orange.accuracy)}; red ${pct(v.bands.red.share)} at ${pct(v.bands.red.accuracy)}.`,

@@ -9,6 +9,7 @@ import { extractFeatures, featureExtractor, type Preprocess } from './features';
 import { backboneTop, type BackboneTop, fineTune, type FineTuneConfig, type FineTuneResult, pooledTopFeatures, predictTop } from './fine-tune';
 import { buildHead, DEFAULT_HEAD, type HeadConfig, HEAD_LAYER_NAMES, headLayers, predictHead, trainHead } from './head';
 import type { EpochReport, StepReport } from './training-loop';
+import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';
 import { evaluatePredictions, type EvaluationMetrics } from './metrics';
 import { groupedSplit } from './split';
 import { type ClassWeighting, classWeights, rowWeight, softTarget } from './targets';
@@ -74,8 +75,8 @@ export interface TrainingResult {
   split: { trainImages: number; validationImages: number; trainPatients: number; validationPatients: number };
   /** Training images per class (a multi-label row counts for each of its labels). */
   trainClassCounts: number[];
-  /** Validation metrics after temperature scaling, and the uncalibrated ECE / NLL for reference. */
-  validation: EvaluationMetrics & { uncalibratedEce: number; uncalibratedNll: number };
+  /** Validation metrics after temperature scaling, their patient-bootstrap intervals, and the uncalibrated ECE / NLL for reference. */
+  validation: EvaluationMetrics & { intervals: ConfidenceIntervals; uncalibratedEce: number; uncalibratedNll: number };
   epochsRun: number;
   bestEpoch: number;
   history: EpochReport[];
@@ -183,7 +184,12 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
       validationPatients: new Set(split.validation.map((image) => image.patientId)).size,
     },
     trainClassCounts: labels.map((_, k) => split.train.filter((image) => image.labels.includes(k)).length),
-    validation: { ...calibrated, uncalibratedEce: uncalibrated.ece, uncalibratedNll: uncalibrated.nll },
+    validation: {
+      ...calibrated,
+      intervals: bootstrapIntervals(raw, validationData.labels, split.validation.map((image) => image.patientId), labels.length),
+      uncalibratedEce: uncalibrated.ece,
+      uncalibratedNll: uncalibrated.nll,
+    },
     epochsRun: training.epochsRun,
     bestEpoch: training.bestEpoch,
     history: training.history,

@@ -5,6 +5,7 @@ import { withInputSize } from './backbone';
 import { augmentImage } from './augment';
 import { applyTemperature, fitTemperature, meanNll } from './calibration';
 import { parseLabelsCsv } from './dataset';
+import { bootstrapIntervals } from './intervals';
 import { evaluatePredictions } from './metrics';
 import { seededRandom } from './random';
 import { groupedSplit } from './split';
@@ -126,5 +127,38 @@ describe('backbone input size', () => {
     x.dispose();
     reference.dispose();
     resized.dispose();
+  });
+});
+
+describe('bootstrap confidence intervals', () => {
+  const oneHot = (k: number) => Float32Array.from({ length: 3 }, (_, j) => (j === k ? 0.9 : 0.05));
+  // 100 images of 3 classes, 80 right: every 5th image is predicted as the next class.
+  const labels = Array.from({ length: 100 }, (_, i) => [i % 3]);
+  const probabilities = labels.map(([k], i) => oneHot(i % 5 === 0 ? (k + 1) % 3 : k));
+  const eachOwnPatient = labels.map((_, i) => `p${i}`);
+
+  it('brackets the point estimates with about the binomial width, reproducibly', () => {
+    const intervals = bootstrapIntervals(probabilities, labels, eachOwnPatient, 3, { resamples: 2000, level: 0.95, seed: 1 });
+    expect(intervals).toMatchObject({ level: 0.95, resamples: 2000, patients: 100 });
+    expect(intervals.top1Accuracy.low).toBeLessThan(0.8);
+    expect(intervals.top1Accuracy.high).toBeGreaterThan(0.8);
+    // Binomial standard error at p = 0.8, n = 100 is 0.04: a 95 % interval about +-0.08.
+    expect(intervals.top1Accuracy.high - intervals.top1Accuracy.low).toBeGreaterThan(0.1);
+    expect(intervals.top1Accuracy.high - intervals.top1Accuracy.low).toBeLessThan(0.22);
+    expect(intervals.macroRecall.low).toBeLessThanOrEqual(intervals.macroRecall.high);
+    expect(bootstrapIntervals(probabilities, labels, eachOwnPatient, 3, { resamples: 2000, level: 0.95, seed: 1 })).toEqual(intervals);
+  });
+
+  it('is a single point when every prediction is right, and widens when errors cluster in a few patients', () => {
+    const perfect = bootstrapIntervals(labels.map(([k]) => oneHot(k)), labels, eachOwnPatient, 3);
+    expect(perfect.top1Accuracy).toEqual({ low: 1, high: 1 });
+    expect(perfect.macroRecall).toEqual({ low: 1, high: 1 });
+    // The same 80 right / 20 wrong, but all 20 errors belong to one patient out of 11.
+    const clustered = labels.map(([k], i) => oneHot(i < 20 ? (k + 1) % 3 : k));
+    const patients = labels.map((_, i) => (i < 20 ? 'errors' : `p${i % 10}`));
+    const byPatient = bootstrapIntervals(clustered, labels, patients, 3);
+    const byImage = bootstrapIntervals(clustered, labels, eachOwnPatient, 3);
+    expect(byPatient.patients).toBe(11);
+    expect(byPatient.top1Accuracy.high - byPatient.top1Accuracy.low).toBeGreaterThan(1.5 * (byImage.top1Accuracy.high - byImage.top1Accuracy.low));
   });
 });
