@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { Client } from 'minio';
 import S3rver from 's3rver';
 import { clientKey, FsObjectStore, ObjectNotFoundError, S3ObjectStore, type ObjectStore } from './index';
 
@@ -102,3 +103,35 @@ afterAll(async () => {
 });
 
 contract('S3 store (s3rver in process)', () => s3Store);
+
+describe('S3 store multipart uploads (s3rver in process)', () => {
+  it('streams a body larger than one part as a multipart upload and reads it back whole', async () => {
+    const bytes = randomBytes(2 * 8 * 1024 * 1024 + 5); // three parts of the 8 MiB part size
+    const key = clientKey('client-m', 'large');
+    const chunks = Array.from({ length: Math.ceil(bytes.length / (1 << 20)) }, (_, i) => bytes.subarray(i << 20, (i + 1) << 20));
+    const stored = await s3Store.put(key, Readable.from(chunks));
+    expect(stored).toEqual({ key, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+    expect((await s3Store.getBuffer(key)).equals(bytes)).toBe(true);
+  }, 60_000);
+
+  it('aborts the multipart upload and keeps nothing when the source fails after a part was sent', async () => {
+    // s3rver does not implement AbortMultipartUpload, so the abort is checked at the client.
+    const abort = jest.spyOn(Client.prototype, 'abortMultipartUpload');
+    const uploadPart = jest.spyOn(Client.prototype, 'uploadPart');
+    const key = clientKey('client-m', 'broken-large');
+    let sent = 0;
+    const failing = new Readable({
+      read() {
+        if (sent >= 20 * 1024 * 1024) return void this.destroy(new Error('client went away'));
+        sent += 1 << 20;
+        this.push(randomBytes(1 << 20));
+      },
+    });
+    await expect(s3Store.put(key, failing)).rejects.toThrow(/client went away/);
+    expect(uploadPart).toHaveBeenCalledTimes(1);
+    expect(abort).toHaveBeenCalledWith('xray-test', key, expect.any(String));
+    expect(await s3Store.exists(key)).toBe(false);
+    abort.mockRestore();
+    uploadPart.mockRestore();
+  }, 60_000);
+});
