@@ -30,14 +30,15 @@ export function progressDisplay(title: string): { update(done: number, total: nu
       stop: () => started && bar.stop(),
     };
   }
-  const startedAt = Date.now();
+  let start: { at: number; done: number } | undefined; // the first update: a display may be created long before its phase starts
   let lastPercent = -1;
   return {
     update(done, total, detail = '') {
+      start ??= { at: Date.now(), done };
       const percent = Math.floor((100 * done) / Math.max(1, total));
       if (percent < lastPercent + 5 && done < total) return;
       lastPercent = percent;
-      const eta = done > 0 ? ((Date.now() - startedAt) / done) * (total - done) / 1000 : NaN;
+      const eta = done > start.done ? ((Date.now() - start.at) / (done - start.done)) * (total - done) / 1000 : NaN;
       process.stderr.write(`${title} ${done}/${total} ${percent}% ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'} ${detail}\n`);
     },
     stop: () => undefined,
