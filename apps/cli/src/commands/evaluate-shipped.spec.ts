@@ -41,11 +41,14 @@ describeWithShared('shipped model on the UNIFESP validation patients', ['data/un
     await writeFile(join(dir, 'validation.csv'), ['file,Target,PatientID', ...validation.map((r) => `${r.file},${r.labels.join(' ')},${r.patientId}`)].join('\n'));
 
     const report = await evaluateJson(['--images', sharedPath('data/unifesp/images'), '--labels', join(dir, 'validation.csv')]);
-    const recorded = (card.metrics as { validation: { top1Accuracy: number; macroRecall: number } }).validation;
+    const recorded = (card.metrics as { validation: { top1Accuracy: number; macroRecall: number; intervals: { patients: number; top1Accuracy: { low: number; high: number } } } }).validation;
     expect(report.images.evaluated).toBe(validation.length);
     expect(report.metrics.top1Accuracy).toBeGreaterThan(0.85);
     expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
     expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
+    expect(report.intervals.patients).toBe(recorded.intervals.patients);
+    expect(Math.abs(report.intervals.top1Accuracy.low - recorded.intervals.top1Accuracy.low)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(report.intervals.top1Accuracy.high - recorded.intervals.top1Accuracy.high)).toBeLessThanOrEqual(0.01);
   }, 120_000);
 
   it('evaluates DICOM files (other transfer syntaxes, another source) through the same path', async () => {
