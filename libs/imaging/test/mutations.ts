@@ -1,3 +1,5 @@
+import { seededRandom } from '@xray/shared';
+
 /** Seeded, reproducible corruptions of a file for the fuzz test. */
 export interface FuzzCase {
   source: number;
@@ -5,20 +7,8 @@ export interface FuzzCase {
   seed: number;
 }
 
-/** mulberry32: small, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function planCases(seed: number, count: number, sourceWeights: number[]): FuzzCase[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const total = sourceWeights.reduce((a, b) => a + b, 0);
   const kinds: FuzzCase['kind'][] = ['truncate', 'flip-bits', 'flip-header-bits', 'overwrite-word'];
   return Array.from({ length: count }, () => {
@@ -30,7 +20,7 @@ export function planCases(seed: number, count: number, sourceWeights: number[]):
 }
 
 export function mutate(original: Uint8Array, fuzzCase: FuzzCase): Uint8Array {
-  const random = prng(fuzzCase.seed);
+  const random = seededRandom(fuzzCase.seed);
   const at = (limit: number) => Math.floor(random() * limit);
   if (fuzzCase.kind === 'truncate') return original.slice(0, at(original.length));
   const bytes = original.slice();

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './preprocessing';
 export * from './queues';
 export * from './api';
+export * from './random';

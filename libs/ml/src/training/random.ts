@@ -1,16 +1,6 @@
-/** Small seeded PRNG (mulberry32) so that splits and augmentations are reproducible. */
-export type Random = () => number;
+import type { Random } from '@xray/shared';
 
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type Random } from '@xray/shared';
 
 /** Derives an independent seed from a base seed and a key (e.g. a file name and copy index). */
 export function deriveSeed(seed: number, key: string): number {
