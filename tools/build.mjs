@@ -6,10 +6,25 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const swc = join(root, 'node_modules/.bin/swc');
-execFileSync(swc, ['apps', 'libs', '-d', 'dist', '--config-file', '.swcrc', '--copy-files', '--ignore', '**/*.spec.ts,**/*.test.ts,**/jest.config.js,**/__fixtures__/**,apps/web/**', '--quiet'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  swc,
+  [
+    'apps',
+    'libs',
+    '-d',
+    'dist',
+    '--config-file',
+    '.swcrc',
+    '--copy-files',
+    '--ignore',
+    '**/*.spec.ts,**/*.test.ts,**/jest.config.js,**/__fixtures__/**,apps/web/**',
+    '--quiet',
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
 
 // Per-app extra build steps (for example the web viewer bundle) live in apps/*/build.mjs.
 for (const app of readdirSync(join(root, 'apps'))) {

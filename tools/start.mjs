@@ -47,17 +47,27 @@ execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' 
 const [redisOk, postgresOk] = await Promise.all([redisAnswers(redisUrl), postgresAnswers(databaseUrl)]);
 const down = [];
 if (!redisOk) down.push(`Redis at ${redact(redisUrl)} is unreachable (set REDIS_URL or start redis-server)`);
-if (postgresOk !== true) down.push(`PostgreSQL at ${redact(databaseUrl)} ${postgresOk || 'is unreachable (set DATABASE_URL or start PostgreSQL)'}`);
+if (postgresOk !== true)
+  down.push(
+    `PostgreSQL at ${redact(databaseUrl)} ${postgresOk || 'is unreachable (set DATABASE_URL or start PostgreSQL)'}`,
+  );
 if (down.length) {
   for (const line of down) say(`cannot start: ${line}`);
   process.exit(1);
 }
 
 say('creating the database if needed and applying migrations');
-execFileSync(process.execPath, [join(root, 'bin/xray.js'), 'migrate'], { cwd: root, stdio: 'inherit', env: { ...env, DATABASE_URL: databaseUrl } });
+execFileSync(process.execPath, [join(root, 'bin/xray.js'), 'migrate'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...env, DATABASE_URL: databaseUrl },
+});
 
 const modelDir = resolve(root, env.MODEL_DIR || 'models/bodypart');
-if (!existsSync(modelDir)) say(`warning: no model package at ${modelDir}: the workers stay not-ready until MODEL_DIR points at one (docs/configuration.md)`);
+if (!existsSync(modelDir))
+  say(
+    `warning: no model package at ${modelDir}: the workers stay not-ready until MODEL_DIR points at one (docs/configuration.md)`,
+  );
 
 const apps = [
   ['gateway', gatewayPort],
@@ -68,7 +78,13 @@ const children = apps.map(([app, port]) => {
   const child = spawn(process.execPath, [join(root, 'dist/apps', app, 'src/main.js')], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...env, REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, PORT: port, PUBLIC_URL: env.PUBLIC_URL || `http://localhost:${gatewayPort}` },
+    env: {
+      ...env,
+      REDIS_URL: redisUrl,
+      DATABASE_URL: databaseUrl,
+      PORT: port,
+      PUBLIC_URL: env.PUBLIC_URL || `http://localhost:${gatewayPort}`,
+    },
   });
   child.app = app;
   return child;

@@ -28,8 +28,12 @@ async function main(): Promise<void> {
     return;
   }
   const runs = Number(process.argv[2] ?? 7);
-  const files = readdirSync(sharedPath('data/dicom/wg04')).filter((f) => f.startsWith('RG2_')).sort();
-  console.log(`decode + resize to ${SPEC.width}x${SPEC.height}, median of ${runs} runs; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`);
+  const files = readdirSync(sharedPath('data/dicom/wg04'))
+    .filter((f) => f.startsWith('RG2_'))
+    .sort();
+  console.log(
+    `decode + resize to ${SPEC.width}x${SPEC.height}, median of ${runs} runs; ${cpus().length} CPUs, load ${loadavg()[0].toFixed(1)}`,
+  );
   console.log('file       transfer syntax                     size KB  decode ms  resize ms  total ms  cpu ms');
   for (const file of files) {
     const bytes = readFileSync(sharedPath('data/dicom/wg04', file));

@@ -30,9 +30,19 @@ async function main(): Promise<void> {
     const [result] = await engine.classify([await toModelInput(image, card.preprocessing)]);
     if (target.split(' ').map(Number).includes(result.classIndex)) hits++;
     seen++;
-    if (seen % 100 === 0) console.error(`${seen}/${Math.min(rows.length, limit)} accuracy so far ${((100 * hits) / seen).toFixed(1)} %`);
+    if (seen % 100 === 0)
+      console.error(`${seen}/${Math.min(rows.length, limit)} accuracy so far ${((100 * hits) / seen).toFixed(1)} %`);
   }
-  console.log(JSON.stringify({ images: seen, top1Accuracy: hits / seen, chance: 1 / 22, msPerImage: (Date.now() - started) / seen, backend: engine.info.backend, threads: engine.info.threads }));
+  console.log(
+    JSON.stringify({
+      images: seen,
+      top1Accuracy: hits / seen,
+      chance: 1 / 22,
+      msPerImage: (Date.now() - started) / seen,
+      backend: engine.info.backend,
+      threads: engine.info.threads,
+    }),
+  );
   await engine.dispose();
   fs.rmSync(out, { recursive: true, force: true });
 }

@@ -13,7 +13,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BODY_PART_LABELS, DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
-import { createOnnxEngine, createTfjsEngine, denseNet201, exportOnnxPackage, forwardFlops, initTfjsBackend, measureFp32Peak, saveModelPackage, type InferenceEngine } from '@xray/ml';
+import {
+  createOnnxEngine,
+  createTfjsEngine,
+  denseNet201,
+  exportOnnxPackage,
+  forwardFlops,
+  initTfjsBackend,
+  measureFp32Peak,
+  saveModelPackage,
+  type InferenceEngine,
+} from '@xray/ml';
 
 const TARGET_LAYER = 'conv5_block32_concat';
 
@@ -42,7 +52,11 @@ interface Timing {
  * Median ms per image of forward and Grad-CAM++ after one warm-up each; the two alternate so
  * that a change in the machine's load hits both alike.
  */
-async function measureEngine(engine: InferenceEngine & { explainBatch(inputs: Float32Array[]): Promise<unknown> }, images: Float32Array[], runs: number) {
+async function measureEngine(
+  engine: InferenceEngine & { explainBatch(inputs: Float32Array[]): Promise<unknown> },
+  images: Float32Array[],
+  runs: number,
+) {
   const timed = async (fn: () => Promise<unknown>) => {
     const start = performance.now();
     const cpu = process.cpuUsage();
@@ -64,18 +78,28 @@ async function measureEngine(engine: InferenceEngine & { explainBatch(inputs: Fl
 
 function torchReference(): { forwardMs: number; gradcamMs: number; torch: string } | string {
   const python = '/usr/bin/python3';
-  if (spawnSync(python, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status !== 0) return 'not installed (python3-torch, python3-torchvision)';
+  if (spawnSync(python, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status !== 0)
+    return 'not installed (python3-torch, python3-torchvision)';
   const script = path.join(__dirname, 'torch-reference.py');
-  const out = execFileSync(python, [script, 'densenet201', String(size), String(batch), String(reps), String(threads)], { encoding: 'utf8' });
+  const out = execFileSync(
+    python,
+    [script, 'densenet201', String(size), String(batch), String(reps), String(threads)],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out.trim().split('\n').pop() as string);
 }
 
 function row(cells: Array<string | number>): string {
-  return cells.map((c, i) => (typeof c === 'number' ? c.toFixed(1) : c).padStart(i === 0 ? 0 : 12).padEnd(i === 0 ? 28 : 0)).join('');
+  return cells
+    .map((c, i) => (typeof c === 'number' ? c.toFixed(1) : c).padStart(i === 0 ? 0 : 12).padEnd(i === 0 ? 28 : 0))
+    .join('');
 }
 
 async function main(): Promise<void> {
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   console.log(`DenseNet201@${size}, batch ${batch}, ${reps} runs (median), ${threads} cores, load average ${load}`);
   await initTfjsBackend({ backend: 'cpu' });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-onnx-bench-'));
@@ -96,7 +120,9 @@ async function main(): Promise<void> {
     await exportOnnxPackage(dir);
     console.log(`export-onnx: ${((performance.now() - start) / 1000).toFixed(1)} s`);
 
-    const images = Array.from({ length: batch }, () => Float32Array.from({ length: size * size * 3 }, () => Math.random() * 2 - 1));
+    const images = Array.from({ length: batch }, () =>
+      Float32Array.from({ length: size * size * 3 }, () => Math.random() * 2 - 1),
+    );
     const peak = await measureFp32Peak(threads);
     const limit = (flops / (peak.wall * 1e9)) * 1000;
     const idlePeak = peak.perCpuSecond * threads;
@@ -119,16 +145,33 @@ async function main(): Promise<void> {
     }
     const torch = torchReference();
     const nan = Number.NaN;
-    if (typeof torch !== 'string') results.push({ name: `PyTorch ${torch.torch}`, forward: { wall: torch.forwardMs, cpu: nan }, gradcam: { wall: torch.gradcamMs, cpu: nan } });
+    if (typeof torch !== 'string')
+      results.push({
+        name: `PyTorch ${torch.torch}`,
+        forward: { wall: torch.forwardMs, cpu: nan },
+        gradcam: { wall: torch.gradcamMs, cpu: nan },
+      });
 
     // Idle estimate: CPU ms per image / threads (what the run would take with the cores to itself).
     const idle = (t: Timing) => (Number.isNaN(t.cpu) ? '-' : (t.cpu / threads).toFixed(1));
     console.log('');
-    console.log(row(['ms per image (median)', 'forward', 'Grad-CAM++', 'GC/forward', 'fwd vs ORT', 'fwd idle*', 'GC idle*']));
+    console.log(
+      row(['ms per image (median)', 'forward', 'Grad-CAM++', 'GC/forward', 'fwd vs ORT', 'fwd idle*', 'GC idle*']),
+    );
     const idleLimit = (flops / (idlePeak * 1e9)) * 1000;
     console.log(row(['physical limit (FLOPs/peak)', limit, '', '', '', idleLimit, '']));
     for (const r of results) {
-      console.log(row([r.name, r.forward.wall, r.gradcam.wall, (r.gradcam.wall / r.forward.wall).toFixed(2), `${(r.forward.wall / ortTimes.forward.wall).toFixed(1)}x`, idle(r.forward), idle(r.gradcam)]));
+      console.log(
+        row([
+          r.name,
+          r.forward.wall,
+          r.gradcam.wall,
+          (r.gradcam.wall / r.forward.wall).toFixed(2),
+          `${(r.forward.wall / ortTimes.forward.wall).toFixed(1)}x`,
+          idle(r.forward),
+          idle(r.gradcam),
+        ]),
+      );
     }
     if (typeof torch === 'string') console.log(`PyTorch: ${torch}`);
     console.log('* idle estimate: CPU time per image / threads (busy-waiting threads make it conservative)');
@@ -140,7 +183,12 @@ async function main(): Promise<void> {
         `forward <= 45 ms/image: ${idleForward <= 45 ? 'met' : 'NOT met'} (${idleForward.toFixed(1)}); Grad-CAM++ <= 1.2x forward: ` +
         `${ortTimes.gradcam.cpu <= 1.2 * ortTimes.forward.cpu ? 'met' : 'NOT met'} (${(ortTimes.gradcam.cpu / ortTimes.forward.cpu).toFixed(2)}x)`,
     );
-    console.log(`load average after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average after: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -24,8 +24,18 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { model: 'densenet201', size: 256, layer: 'conv5_block32_concat', build: () => denseNet201({ inputSize: 256, classes: 22, head: 'seed' }) },
-  { model: 'mobilenet_v2', size: 224, layer: 'out_relu', build: () => mobileNetV2({ alpha: 1, inputSize: 224, classes: 22 }) },
+  {
+    model: 'densenet201',
+    size: 256,
+    layer: 'conv5_block32_concat',
+    build: () => denseNet201({ inputSize: 256, classes: 22, head: 'seed' }),
+  },
+  {
+    model: 'mobilenet_v2',
+    size: 224,
+    layer: 'out_relu',
+    build: () => mobileNetV2({ alpha: 1, inputSize: 224, classes: 22 }),
+  },
 ];
 const BATCHES = [1, 8];
 
@@ -91,9 +101,17 @@ async function child(threads: number): Promise<void> {
   process.stdout.write(`${JSON.stringify({ rows, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
 
-function torchReference(c: Case, batch: number, threads: number): { forwardMs: number; gradcamMs: number; torch: string } | string {
+function torchReference(
+  c: Case,
+  batch: number,
+  threads: number,
+): { forwardMs: number; gradcamMs: number; torch: string } | string {
   const script = path.join(__dirname, 'torch-reference.py');
-  const result = spawnSync('/usr/bin/python3', [script, c.model, String(c.size), String(batch), String(reps), String(threads)], { encoding: 'utf8' });
+  const result = spawnSync(
+    '/usr/bin/python3',
+    [script, c.model, String(c.size), String(batch), String(reps), String(threads)],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) return (result.stderr || result.error?.message || 'failed').trim().split('\n').pop()!;
   return JSON.parse(result.stdout.trim().split('\n').pop()!);
 }
@@ -101,21 +119,32 @@ function torchReference(c: Case, batch: number, threads: number): { forwardMs: n
 async function main(): Promise<void> {
   if (process.argv.includes('--child')) return child(Number(option('threads', '1')));
   const threadCounts = option('threads', '1,2').split(',').map(Number);
-  console.log(`machine: ${os.cpus()[0].model}, ${os.availableParallelism()} cores; load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `machine: ${os.cpus()[0].model}, ${os.availableParallelism()} cores; load average at start ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const rows: Row[] = [];
   for (const threads of threadCounts) {
-    const result = spawnSync(process.execPath, ['-r', '@swc-node/register', __filename, '--child', '--threads', String(threads), '--reps', String(reps)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 24,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ['-r', '@swc-node/register', __filename, '--child', '--threads', String(threads), '--reps', String(reps)],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 1 << 24,
+      },
+    );
     if (result.status !== 0) throw new Error(`tfjs run with ${threads} threads failed`);
     const out = JSON.parse(result.stdout.trim().split('\n').pop()!);
     rows.push(...out.rows);
     console.log(`tfjs wasm ${threads} thread(s): peak RSS ${out.peakRssMb.toFixed(0)} MB`);
   }
   const torchThreads = 2;
-  console.log('\nmodel         size batch | tfjs-wasm ms/img: fwd 1t   fwd 2t  (2t speed-up) | gradcam 1t gradcam 2t | torch fwd  gradcam | fastest tfjs/torch fwd  gradcam');
+  console.log(
+    '\nmodel         size batch | tfjs-wasm ms/img: fwd 1t   fwd 2t  (2t speed-up) | gradcam 1t gradcam 2t | torch fwd  gradcam | fastest tfjs/torch fwd  gradcam',
+  );
   for (const c of CASES) {
     for (const batch of BATCHES) {
       const pick = (t: number) => rows.find((r) => r.model === c.model && r.batch === batch && r.threads === t);
@@ -134,7 +163,12 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`\nload average at end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work: figures are upper bounds)`);
+  console.log(
+    `\nload average at end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (2 cores shared with other work: figures are upper bounds)`,
+  );
 }
 
 main().catch((error) => {

@@ -50,7 +50,9 @@ const percentile = (values: number[], p: number) => {
 async function sampleImage(): Promise<Image> {
   const dir = sharedPath('data', 'unifesp');
   if (existsSync(dir)) {
-    const file = readdirSync(dir, { recursive: true }).map(String).find((f) => f.endsWith('.png'));
+    const file = readdirSync(dir, { recursive: true })
+      .map(String)
+      .find((f) => f.endsWith('.png'));
     if (file) return { name: path.basename(file), bytes: readFileSync(path.join(dir, file)) };
   }
   return { name: 'generated.png', bytes: await makePng(384, 384) };
@@ -74,7 +76,9 @@ async function preparePackage(work: string): Promise<{ dir: string; description:
   else await writeTinyTestModelPackage(dir);
   const started = performance.now();
   await exportOnnxPackage(dir);
-  const description = source ? `${source} (copied to ${dir}, ONNX exported in ${(performance.now() - started).toFixed(0)} ms)` : 'tiny test model (random weights)';
+  const description = source
+    ? `${source} (copied to ${dir}, ONNX exported in ${(performance.now() - started).toFixed(0)} ms)`
+    : 'tiny test model (random weights)';
   return { dir, description };
 }
 
@@ -94,15 +98,28 @@ async function denseNetPackage(dir: string): Promise<{ dir: string; description:
   });
   model.dispose();
   await exportOnnxPackage(dir);
-  return { dir, description: `DenseNet201@256, random weights (benchmark only; built and ONNX exported in ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s)` };
+  return {
+    dir,
+    description: `DenseNet201@256, random weights (benchmark only; built and ONNX exported in ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  };
 }
 
 /** The three apps with ENGINE=`engine`: one warm-up study, then STUDIES studies, CONCURRENCY in flight. */
-async function runEngine(engine: string, modelDir: string, image: Image, receiver: WebhookReceiver, after?: (system: RunningSystem, apiKey: string) => Promise<void>): Promise<RunResult> {
+async function runEngine(
+  engine: string,
+  modelDir: string,
+  image: Image,
+  receiver: WebhookReceiver,
+  after?: (system: RunningSystem, apiKey: string) => Promise<void>,
+): Promise<RunResult> {
   const system = await startSystem({ modelDir, env: { LOG_LEVEL: 'debug', RATE_LIMIT_MAX: '0', ENGINE: engine } });
   try {
     const client = await system.createClient('bench');
-    const runtimes = await Promise.all((['inference-worker', 'explain-worker'] as const).map(async (app) => `${app} ${JSON.stringify((await system.readiness(app)).checks.model.detail)}`));
+    const runtimes = await Promise.all(
+      (['inference-worker', 'explain-worker'] as const).map(
+        async (app) => `${app} ${JSON.stringify((await system.readiness(app)).checks.model.detail)}`,
+      ),
+    );
     console.log(`ENGINE=${engine}: ${runtimes.join('; ')}`);
     const latencies: number[] = [];
     const submitOne = async (i: number) => {
@@ -111,15 +128,24 @@ async function runEngine(engine: string, modelDir: string, image: Image, receive
       form.append('callbackUrl', `${receiver.url}/bench-${engine}`);
       form.append('accessionNumber', `BENCH-${i}`);
       const t0 = performance.now();
-      const res = await fetch(`${system.url}/v1/studies`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${client.apiKey}` } });
+      const res = await fetch(`${system.url}/v1/studies`, {
+        method: 'POST',
+        body: form,
+        headers: { Authorization: `Bearer ${client.apiKey}` },
+      });
       if (res.status !== 202) throw new Error(`submit: ${res.status} ${await res.text()}`);
       const { id } = (await res.json()) as { id: string };
-      await receiver.waitFor(`/bench-${engine}`, (calls) => calls.some((c) => c.body?.type === 'study.completed' && c.body.data.study.id === id), 600_000);
+      await receiver.waitFor(
+        `/bench-${engine}`,
+        (calls) => calls.some((c) => c.body?.type === 'study.completed' && c.body.data.study.id === id),
+        600_000,
+      );
       latencies.push(performance.now() - t0);
     };
     await submitOne(-1); // warm-up (first model calls, connection pools)
     latencies.length = 0;
-    const modelMs = () => modelMsFromLogs(system.logs('inference-worker')) + modelMsFromLogs(system.logs('explain-worker'));
+    const modelMs = () =>
+      modelMsFromLogs(system.logs('inference-worker')) + modelMsFromLogs(system.logs('explain-worker'));
     const modelBefore = modelMs();
     const logOffsets = Object.fromEntries(WORKERS.map((app) => [app, system.logs(app).length]));
     const cpuBefore = await cpuSeconds(system);
@@ -146,8 +172,13 @@ async function runEngine(engine: string, modelDir: string, image: Image, receive
     );
     console.log(`ENGINE=${engine}: ${await jobBreakdown(system)}`);
     const cpuPerStudy = APPS.map((app, i) => `${app} ${((1000 * (cpuAfter[i] - cpuBefore[i])) / STUDIES).toFixed(0)}`);
-    console.log(`ENGINE=${engine}: CPU ms per study (process CPU time, all threads; Postgres and Redis not included): ${cpuPerStudy.join(', ')}`);
-    for (const app of WORKERS) console.log(`ENGINE=${engine}: ${app} mean ms per job: ${stageBreakdown(system.logs(app).slice(logOffsets[app]))}`);
+    console.log(
+      `ENGINE=${engine}: CPU ms per study (process CPU time, all threads; Postgres and Redis not included): ${cpuPerStudy.join(', ')}`,
+    );
+    for (const app of WORKERS)
+      console.log(
+        `ENGINE=${engine}: ${app} mean ms per job: ${stageBreakdown(system.logs(app).slice(logOffsets[app]))}`,
+      );
     await after?.(system, client.apiKey);
     return result;
   } finally {
@@ -160,7 +191,13 @@ const APPS = ['gateway', ...WORKERS] as const;
 
 /** Each app's CPU seconds so far (user + system, every thread), from its /metrics. */
 async function cpuSeconds(system: RunningSystem): Promise<number[]> {
-  return Promise.all(APPS.map(async (app) => sample(await (await fetch(`${system.appUrl(app)}/metrics`)).text(), 'xray_process_cpu_seconds_total', {}) ?? NaN));
+  return Promise.all(
+    APPS.map(
+      async (app) =>
+        sample(await (await fetch(`${system.appUrl(app)}/metrics`)).text(), 'xray_process_cpu_seconds_total', {}) ??
+        NaN,
+    ),
+  );
 }
 
 /**
@@ -175,22 +212,30 @@ function stageBreakdown(log: string): string {
   for (const line of log.split('\n')) {
     if (!line.includes('"job stages"')) continue;
     jobs++;
-    for (const [stage, ms] of Object.entries((JSON.parse(line) as { stages: Record<string, number> }).stages)) totals[stage] = (totals[stage] ?? 0) + ms;
+    for (const [stage, ms] of Object.entries((JSON.parse(line) as { stages: Record<string, number> }).stages))
+      totals[stage] = (totals[stage] ?? 0) + ms;
   }
   if (jobs === 0) return 'no job stages logged';
-  return `${Object.entries(totals).map(([stage, ms]) => `${stage} ${(ms / jobs).toFixed(1)}`).join(', ')} (${jobs} jobs)`;
+  return `${Object.entries(totals)
+    .map(([stage, ms]) => `${stage} ${(ms / jobs).toFixed(1)}`)
+    .join(', ')} (${jobs} jobs)`;
 }
 
 /** Mean job time and queue wait per queue, from the workers' /metrics (the warm-up study included). */
 async function jobBreakdown(system: RunningSystem): Promise<string> {
   const parts: string[] = [];
-  for (const [app, queue] of [['inference-worker', 'inference'], ['explain-worker', 'explain']] as const) {
+  for (const [app, queue] of [
+    ['inference-worker', 'inference'],
+    ['explain-worker', 'explain'],
+  ] as const) {
     const text = await (await fetch(`${system.appUrl(app)}/metrics`)).text();
     const meanMs = (name: string, labels: Record<string, string>) => {
       const [sum, count] = [sample(text, `${name}_sum`, labels), sample(text, `${name}_count`, labels)];
       return sum !== undefined && count ? ((1000 * sum) / count).toFixed(0) : '?';
     };
-    parts.push(`${queue} jobs ${meanMs('xray_job_duration_seconds', { queue, outcome: 'completed' })} ms each after ${meanMs('xray_job_queue_wait_seconds', { queue })} ms queued`);
+    parts.push(
+      `${queue} jobs ${meanMs('xray_job_duration_seconds', { queue, outcome: 'completed' })} ms each after ${meanMs('xray_job_queue_wait_seconds', { queue })} ms queued`,
+    );
   }
   return parts.join('; ');
 }
@@ -201,7 +246,9 @@ async function gatewayAlone(system: RunningSystem, apiKey: string, image: Image)
   await system.kill('explain-worker', 'SIGTERM');
   const boundary = 'benchboundary';
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${image.name}"\r\nContent-Type: image/png\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${image.name}"\r\nContent-Type: image/png\r\n\r\n`,
+    ),
     image.bytes,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
@@ -227,12 +274,24 @@ async function main(): Promise<void> {
   try {
     const model = await preparePackage(work);
     const image = await sampleImage();
-    console.log(`model: ${model.description}; image ${image.name} (${image.bytes.length} bytes); ${STUDIES} studies, ${CONCURRENCY} in flight; engines ${ENGINES.join(', ')}`);
-    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes share it: compare engines within one run)`);
+    console.log(
+      `model: ${model.description}; image ${image.name} (${image.bytes.length} bytes); ${STUDIES} studies, ${CONCURRENCY} in flight; engines ${ENGINES.join(', ')}`,
+    );
+    console.log(
+      `machine: ${cpus().length} cores, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (other processes share it: compare engines within one run)`,
+    );
     const results: Partial<Record<string, RunResult>> = {};
     for (const [i, engine] of ENGINES.entries()) {
       const last = i === ENGINES.length - 1;
-      results[engine] = await runEngine(engine, model.dir, image, receiver, last ? (system, key) => gatewayAlone(system, key, image) : undefined);
+      results[engine] = await runEngine(
+        engine,
+        model.dir,
+        image,
+        receiver,
+        last ? (system, key) => gatewayAlone(system, key, image) : undefined,
+      );
     }
     const { onnx, tfjs } = results;
     if (onnx && tfjs) {

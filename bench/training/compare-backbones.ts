@@ -10,13 +10,39 @@
 import { join } from 'node:path';
 import { BODY_PART_LABELS } from '@xray/shared';
 import { decodeImage, toModelInput } from '@xray/imaging';
-import { DEFAULT_TRAINING, initTfjsBackend, loadTrainingBackbone, trainClassifier, type TrainingBackboneOptions } from '@xray/ml';
+import {
+  DEFAULT_TRAINING,
+  initTfjsBackend,
+  loadTrainingBackbone,
+  trainClassifier,
+  type TrainingBackboneOptions,
+} from '@xray/ml';
 import { sharedPath } from '@xray/testing';
 
 const CANDIDATES: { source: string; options: TrainingBackboneOptions }[] = [
-  { source: sharedPath('models/nsfwjs-mobilenetv2'), options: { name: 'nsfwjs MobileNetV2 1.0 @224', layer: 'out_relu', normalization: 'zero1', resize: 'stretch' } },
-  { source: sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'), options: { name: 'Teachable Machine MobileNetV2 0.35 (ImageNet) @224', layer: 'out_relu', normalization: 'minus1to1', resize: 'stretch' } },
-  { source: sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'), options: { name: 'Teachable Machine MobileNetV2 0.35 (ImageNet) @320', layer: 'out_relu', normalization: 'minus1to1', resize: 'stretch', inputSize: 320 } },
+  {
+    source: sharedPath('models/nsfwjs-mobilenetv2'),
+    options: { name: 'nsfwjs MobileNetV2 1.0 @224', layer: 'out_relu', normalization: 'zero1', resize: 'stretch' },
+  },
+  {
+    source: sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'),
+    options: {
+      name: 'Teachable Machine MobileNetV2 0.35 (ImageNet) @224',
+      layer: 'out_relu',
+      normalization: 'minus1to1',
+      resize: 'stretch',
+    },
+  },
+  {
+    source: sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'),
+    options: {
+      name: 'Teachable Machine MobileNetV2 0.35 (ImageNet) @320',
+      layer: 'out_relu',
+      normalization: 'minus1to1',
+      resize: 'stretch',
+      inputSize: 320,
+    },
+  },
 ];
 
 async function main(): Promise<void> {

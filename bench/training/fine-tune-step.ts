@@ -31,21 +31,42 @@ async function main(): Promise<void> {
   const backpropInput = () => tf.conv2dTranspose(dy, filter, [32, 10, 10, 112], 1, 'valid');
   const native = timeMs(backpropInput);
 
-  const backbone = await loadTrainingBackbone(sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'), { layer: 'out_relu', normalization: 'minus1to1', resize: 'stretch', name: 'MobileNetV2 0.35', inputSize: 320 });
+  const backbone = await loadTrainingBackbone(sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'), {
+    layer: 'out_relu',
+    normalization: 'minus1to1',
+    resize: 'stretch',
+    name: 'MobileNetV2 0.35',
+    inputSize: 320,
+  });
   const top = backboneTop(backbone.model, fromLayer, 'out_relu'); // registers the kernels
   const registered = timeMs(backpropInput);
-  console.log(`Conv2DBackpropInput 32x10x10x1280 -> 112 (1x1), wasm ${backend.threads} threads: wasm's own ${native.toFixed(0)} ms, registered ${registered.toFixed(0)} ms`);
+  console.log(
+    `Conv2DBackpropInput 32x10x10x1280 -> 112 (1x1), wasm ${backend.threads} threads: wasm's own ${native.toFixed(0)} ms, registered ${registered.toFixed(0)} ms`,
+  );
 
   const head = buildHead(1280, 22, DEFAULT_HEAD, 1);
   const x = tf.randomNormal([32, ...top.inputShape]);
   const variables = [...top.trainable, ...head.trainableWeights].map((weight) => weight.read() as tf.Variable);
   const optimizer = tf.train.adam(1e-4);
-  const step = () => tf.tidy(() => optimizer.minimize(() => tf.mean(tf.log(tf.add(head.apply(tf.mean(top.forward(x), [1, 2]), { training: true }) as tf.Tensor, 1e-7))), true, variables) as tf.Scalar);
-  console.log(`fine-tuning step from ${fromLayer} (batch 32, 320 px): ${timeMs(step).toFixed(0)} ms; forward only ${timeMs(() => tf.tidy(() => top.forward(x))).toFixed(0)} ms`);
+  const step = () =>
+    tf.tidy(
+      () =>
+        optimizer.minimize(
+          () =>
+            tf.mean(tf.log(tf.add(head.apply(tf.mean(top.forward(x), [1, 2]), { training: true }) as tf.Tensor, 1e-7))),
+          true,
+          variables,
+        ) as tf.Scalar,
+    );
+  console.log(
+    `fine-tuning step from ${fromLayer} (batch 32, 320 px): ${timeMs(step).toFixed(0)} ms; forward only ${timeMs(() => tf.tidy(() => top.forward(x))).toFixed(0)} ms`,
+  );
   const profile = await tf.profile(() => step().dispose());
   const perKernel = new Map<string, number>();
-  for (const kernel of profile.kernels) perKernel.set(kernel.name, (perKernel.get(kernel.name) ?? 0) + Number(kernel.kernelTimeMs));
-  for (const [name, ms] of [...perKernel].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${name}: ${ms.toFixed(0)} ms`);
+  for (const kernel of profile.kernels)
+    perKernel.set(kernel.name, (perKernel.get(kernel.name) ?? 0) + Number(kernel.kernelTimeMs));
+  for (const [name, ms] of [...perKernel].sort((a, b) => b[1] - a[1]).slice(0, 8))
+    console.log(`  ${name}: ${ms.toFixed(0)} ms`);
 }
 
 main().catch((error) => {

@@ -37,11 +37,16 @@ async function main() {
   mkdirSync(join(out, 'images'), { recursive: true });
   const files = {};
   const checkPixels = [];
-  for (const [name, list] of [['train', split.train], ['validation', split.validation]]) {
+  for (const [name, list] of [
+    ['train', split.train],
+    ['validation', split.validation],
+  ]) {
     for (const image of list) {
       const decoded = await decodeRaster(readFileSync(join(data, 'images', image.file))); // as the product decodes
       const resized = await resizeGrey(decoded, size, size, 'stretch');
-      const jpeg = await sharp(Buffer.from(resized), { raw: { width: size, height: size, channels: 1 } }).jpeg({ quality }).toBuffer();
+      const jpeg = await sharp(Buffer.from(resized), { raw: { width: size, height: size, channels: 1 } })
+        .jpeg({ quality })
+        .toBuffer();
       const packed = `${parse(image.file).name}.jpg`;
       writeFileSync(join(out, 'images', packed), jpeg);
       files[packed] = { labels: image.labels, split: name, patientId: image.patientId, source: image.file };
@@ -51,8 +56,14 @@ async function main() {
       }
     }
   }
-  const classes = readFileSync(join(h5, '..', 'labels.txt'), 'utf8').trim().split(/\r?\n/).map((line) => line.replace(/^\d+\s+/, ''));
-  writeFileSync(join(out, 'meta.json'), JSON.stringify({ size, classes, split: 'groupedSplit(images, 0.2, 42)', files }));
+  const classes = readFileSync(join(h5, '..', 'labels.txt'), 'utf8')
+    .trim()
+    .split(/\r?\n/)
+    .map((line) => line.replace(/^\d+\s+/, ''));
+  writeFileSync(
+    join(out, 'meta.json'),
+    JSON.stringify({ size, classes, split: 'groupedSplit(images, 0.2, 42)', files }),
+  );
   copyFileSync(h5, join(out, 'keras_model.h5'));
   chmodSync(join(out, 'keras_model.h5'), 0o644);
   if (checkCount > 0) await tfjsCheck(checkPixels);
@@ -64,17 +75,33 @@ async function tfjsCheck(items) {
   const tf = require('@tensorflow/tfjs');
   const ml = require(join(dist, 'ml/src/index.js'));
   const backend = await ml.initTfjsBackend();
-  const backbone = await ml.loadTrainingBackbone(h5, { name: 'tm', layer: 'out_relu', normalization: 'minus1to1', resize: 'stretch', inputSize: size });
+  const backbone = await ml.loadTrainingBackbone(h5, {
+    name: 'tm',
+    layer: 'out_relu',
+    normalization: 'minus1to1',
+    resize: 'stretch',
+    inputSize: size,
+  });
   const extractor = ml.featureExtractor(backbone.model, 'out_relu');
   const features = [];
   for (const item of items) {
-    const input = tf.tidy(() => tf.tensor4d(Float32Array.from(item.pixels, (v) => v / 127.5 - 1), [1, size, size, 1]).tile([1, 1, 1, 3]));
+    const input = tf.tidy(() =>
+      tf
+        .tensor4d(
+          Float32Array.from(item.pixels, (v) => v / 127.5 - 1),
+          [1, size, size, 1],
+        )
+        .tile([1, 1, 1, 3]),
+    );
     const output = extractor.predict(input);
     features.push(Array.from(await output.data()));
     tf.dispose([input, output]);
   }
   const sha256 = items.map((item) => createHash('sha256').update(item.pixels).digest('hex'));
-  writeFileSync(join(out, 'tfjs-check.json'), JSON.stringify({ size, backend: backend.backend, files: items.map((item) => item.file), sha256, features }));
+  writeFileSync(
+    join(out, 'tfjs-check.json'),
+    JSON.stringify({ size, backend: backend.backend, files: items.map((item) => item.file), sha256, features }),
+  );
   console.log(`tfjs check: ${items.length} images, backend ${backend.backend}`);
 }
 

@@ -15,7 +15,8 @@ function newestSource() {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (/\.(ts|json|html|css)$/.test(entry.name) && !/\.(spec|test)\.ts$/.test(entry.name)) newest = Math.max(newest, statSync(full).mtimeMs);
+      else if (/\.(ts|json|html|css)$/.test(entry.name) && !/\.(spec|test)\.ts$/.test(entry.name))
+        newest = Math.max(newest, statSync(full).mtimeMs);
     }
   };
   for (const top of ['apps', 'libs']) walk(path.join(root, top));

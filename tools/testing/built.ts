@@ -11,7 +11,11 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Rebuilds dist/ when any app or lib source is newer than the last build (checked under a lock: one build at a time). */
 export function ensureBuilt(): void {
-  execFileSync('flock', [path.join(os.tmpdir(), 'xray-build.lock'), process.execPath, path.join(__dirname, 'build-if-stale.js')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(
+    'flock',
+    [path.join(os.tmpdir(), 'xray-build.lock'), process.execPath, path.join(__dirname, 'build-if-stale.js')],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
 }
 
 /** A module of dist/ by its path relative to the repository root (e.g. 'apps/inference-worker/src/model/model-host.js'). */
@@ -33,7 +37,10 @@ export async function writeTinyOnnxTestModel(dir: string): Promise<void> {
 }
 
 /** Polls a readiness check (e.g. a model thread's) until it passes; returns its detail. */
-export async function whenReady(readiness: { check(): unknown; detail?(): Record<string, unknown> | undefined }, timeoutMs = 60_000): Promise<Record<string, unknown> | undefined> {
+export async function whenReady(
+  readiness: { check(): unknown; detail?(): Record<string, unknown> | undefined },
+  timeoutMs = 60_000,
+): Promise<Record<string, unknown> | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

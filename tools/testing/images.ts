@@ -33,7 +33,10 @@ export function makeDicom(options: DicomFixtureOptions = {}): Buffer {
   const rows = options.rows ?? 64;
   const columns = options.columns ?? 64;
   const sop = options.sopInstanceUid ?? `1.2.826.0.1.3680043.10.1.${Date.now()}`;
-  const pixels = Uint16Array.from({ length: rows * columns }, (_, i) => ((i % columns) * 4000) / columns + Math.floor(i / columns) * 10);
+  const pixels = Uint16Array.from(
+    { length: rows * columns },
+    (_, i) => ((i % columns) * 4000) / columns + Math.floor(i / columns) * 10,
+  );
   const metaBody = Buffer.concat([
     element(0x0002, 0x0001, 'OB', '\0\u0001'),
     element(0x0002, 0x0002, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
@@ -72,5 +75,7 @@ export async function makePng(width = 96, height = 80): Promise<Buffer> {
   const { default: sharp } = await import('sharp');
   const pixels = Buffer.alloc(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[y * width + x] = (x * 255) / width;
-  return sharp(pixels, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }

@@ -45,7 +45,9 @@ export interface RunningSystem {
   /** The app's log so far (JSON lines). */
   logs(app: SystemApp): string;
   /** A worker's readiness report (GET /health/ready), e.g. `checks.model.detail.engine`. */
-  readiness(app: SystemApp): Promise<{ status: string; checks: Record<string, { status: string; detail?: Record<string, unknown> }> }>;
+  readiness(
+    app: SystemApp,
+  ): Promise<{ status: string; checks: Record<string, { status: string; detail?: Record<string, unknown> }> }>;
   stop(): Promise<void>;
 }
 
@@ -134,11 +136,18 @@ function readLog(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8') : '';
 }
 
-async function waitReady(app: SystemApp, base: string, child: ChildProcess, log: () => string, timeoutMs = 120_000): Promise<void> {
+async function waitReady(
+  app: SystemApp,
+  base: string,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${app} exited during start-up (${child.exitCode ?? child.signalCode}):\n${log().slice(-3000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${app} exited during start-up (${child.exitCode ?? child.signalCode}):\n${log().slice(-3000)}`);
     try {
       const res = await fetch(`${base}/health/ready`);
       last = await res.text();

@@ -52,12 +52,19 @@ export class WebhookReceiver {
   }
 
   /** Resolves with the calls on `path` once `done(calls)` holds. */
-  async waitFor(path: string, done: (calls: ReceivedWebhook[]) => boolean, timeoutMs = 60_000): Promise<ReceivedWebhook[]> {
+  async waitFor(
+    path: string,
+    done: (calls: ReceivedWebhook[]) => boolean,
+    timeoutMs = 60_000,
+  ): Promise<ReceivedWebhook[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const calls = this.calls.filter((c) => c.path === path);
       if (done(calls)) return calls;
-      if (Date.now() > deadline) throw new Error(`webhooks on ${path} not as expected after ${timeoutMs} ms: ${JSON.stringify(calls.map((c) => [c.status, c.body?.type]))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `webhooks on ${path} not as expected after ${timeoutMs} ms: ${JSON.stringify(calls.map((c) => [c.status, c.body?.type]))}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -3,7 +3,9 @@ import { COMMANDS } from './commands';
 
 /** `xray`: one program, one module per sub-command (apps/cli/src/commands). */
 export function buildProgram(): Command {
-  const program = new Command('xray').description('Body-part classification of radiographs: tools for users and operators.');
+  const program = new Command('xray').description(
+    'Body-part classification of radiographs: tools for users and operators.',
+  );
   for (const register of COMMANDS) register(program);
   return program;
 }

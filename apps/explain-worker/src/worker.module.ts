@@ -6,6 +6,10 @@ import { ModelHost } from './model/model-host';
 @Module({})
 export class ExplainWorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
-    return workerAppModule(ExplainWorkerModule, 'explain-worker', config, logger, { modelHost: ModelHost, createModelHost: () => new ModelHost(config, logger), processor: ExplainProcessor });
+    return workerAppModule(ExplainWorkerModule, 'explain-worker', config, logger, {
+      modelHost: ModelHost,
+      createModelHost: () => new ModelHost(config, logger),
+      processor: ExplainProcessor,
+    });
   }
 }

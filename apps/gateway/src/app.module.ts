@@ -1,6 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { DATA_SOURCE, InfraModule, OBJECT_STORE, ObservabilityModule, QUEUE_TOKENS, QueueDashboardModule, REDIS, infraReadiness, type AppConfig, type Logger, type TypedQueue } from '@xray/platform';
+import {
+  DATA_SOURCE,
+  InfraModule,
+  OBJECT_STORE,
+  ObservabilityModule,
+  QUEUE_TOKENS,
+  QueueDashboardModule,
+  REDIS,
+  infraReadiness,
+  type AppConfig,
+  type Logger,
+  type TypedQueue,
+} from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -31,7 +43,10 @@ export class AppModule {
         }),
         QueueDashboardModule.forRootAsync({
           inject: [AuthService, ...QUEUE_TOKENS],
-          useFactory: (auth: AuthService, ...queues: TypedQueue<any>[]) => ({ queues, isAdminKey: (key: string) => auth.isAdminKey(key) }),
+          useFactory: (auth: AuthService, ...queues: TypedQueue<any>[]) => ({
+            queues,
+            isAdminKey: (key: string) => auth.isAdminKey(key),
+          }),
         }),
         AuthModule,
         AuditModule,

@@ -17,11 +17,19 @@ export class ApiClient {
     return (await res.json()) as T;
   }
 
-  submit(files: Array<{ name: string; bytes: Uint8Array }>, fields: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+  submit(
+    files: Array<{ name: string; bytes: Uint8Array }>,
+    fields: Record<string, string> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     const form = new FormData();
     for (const f of files) form.append('files', new Blob([new Uint8Array(f.bytes)]), f.name);
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
-    return fetch(`${this.url}/v1/studies`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${this.apiKey}`, ...headers } });
+    return fetch(`${this.url}/v1/studies`, {
+      method: 'POST',
+      body: form,
+      headers: { Authorization: `Bearer ${this.apiKey}`, ...headers },
+    });
   }
 
   /** Polls until the study is done or failed. */

@@ -28,7 +28,14 @@ let dicom: Buffer;
 
 beforeAll(async () => {
   receiver = await new WebhookReceiver().start();
-  system = await startSystem({ env: { MAX_UPLOAD_BYTES: String(2 * 1024 * 1024), RATE_LIMIT_MAX: '200', WEBHOOK_MAX_ATTEMPTS: '4', API_KEY_CACHE_MS: '500' } });
+  system = await startSystem({
+    env: {
+      MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+      RATE_LIMIT_MAX: '200',
+      WEBHOOK_MAX_ATTEMPTS: '4',
+      API_KEY_CACHE_MS: '500',
+    },
+  });
   hospital = await system.createClient('hospital-a');
   api = new ApiClient(system.url, hospital.apiKey);
   [png, dicom] = await Promise.all([makePng(), Promise.resolve(makeDicom({ bodyPartExamined: 'CHEST' }))]);
@@ -54,7 +61,8 @@ async function deliveriesOf(studyId: string, done: (list: any[]) => boolean, sta
     const page = await api.json(`/v1/webhook-deliveries?limit=100${status ? `&status=${status}` : ''}`);
     const list = page.items.filter((d: any) => d.studyId === studyId);
     if (list.length > 0 && done(list)) return list;
-    if (Date.now() > deadline) throw new Error(`deliveries of ${studyId}: ${JSON.stringify(list.map((d: any) => d.status))}`);
+    if (Date.now() > deadline)
+      throw new Error(`deliveries of ${studyId}: ${JSON.stringify(list.map((d: any) => d.status))}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -127,7 +135,10 @@ describe('a study from upload to signed webhooks', () => {
     expect(done.status).toBe('done');
     const [chest, hand, broken] = done.instances;
     for (const i of [chest, hand]) {
-      expect(i.prediction).toMatchObject({ label: expect.any(String), band: expect.stringMatching(/green|orange|red/) });
+      expect(i.prediction).toMatchObject({
+        label: expect.any(String),
+        band: expect.stringMatching(/green|orange|red/),
+      });
       expect(i.prediction!.top5).toHaveLength(5);
       expect(i.model).toMatchObject({ name: 'tiny-test-model', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(i.preprocessing).toMatchObject({ width: 64, height: 64 });
@@ -144,7 +155,11 @@ describe('a study from upload to signed webhooks', () => {
     for (const kind of ['image', 'heatmap', 'overlay']) {
       const res = await api.get(`/v1/instances/${done.instances[0].id}/${kind}`);
       expect([kind, res.status, res.headers.get('content-type')]).toEqual([kind, 200, 'image/png']);
-      expect(Buffer.from(await res.arrayBuffer()).subarray(0, 4).equals(PNG_MAGIC)).toBe(true);
+      expect(
+        Buffer.from(await res.arrayBuffer())
+          .subarray(0, 4)
+          .equals(PNG_MAGIC),
+      ).toBe(true);
     }
     const missing = await api.get(`/v1/instances/${done.instances[2].id}/heatmap`);
     expect(missing.status).toBe(404);
@@ -153,12 +168,18 @@ describe('a study from upload to signed webhooks', () => {
   it('runs both workers on ONNX Runtime (ENGINE=auto, the package has model.onnx and gradcam.onnx)', async () => {
     for (const app of ['inference-worker', 'explain-worker'] as const) {
       const { checks } = await system.readiness(app);
-      expect([app, checks.model.detail]).toEqual([app, { engine: 'onnx', backend: 'cpu', threads: expect.any(Number) }]);
+      expect([app, checks.model.detail]).toEqual([
+        app,
+        { engine: 'onnx', backend: 'cpu', threads: expect.any(Number) },
+      ]);
     }
   });
 
   it("exports each worker's model time per phase", async () => {
-    for (const [app, phase] of [['inference-worker', 'classify'], ['explain-worker', 'explain']] as const) {
+    for (const [app, phase] of [
+      ['inference-worker', 'classify'],
+      ['explain-worker', 'explain'],
+    ] as const) {
       const count = sample(await metricsOf(app), 'xray_model_time_per_image_seconds_count', { phase }) ?? 0;
       expect({ app, modelTime: count > 0 }).toEqual({ app, modelTime: true });
     }
@@ -172,7 +193,9 @@ describe('a study from upload to signed webhooks', () => {
     expect(page2.items.map((s: StudyDto) => s.id)).toEqual([study.id]);
     expect((await api.json(`/v1/studies?accession=ACC-0001`)).items.map((s: StudyDto) => s.id)).toEqual([study.id]);
     const label = (await api.json<StudyDto>(`/v1/studies/${study.id}`)).instances[0].prediction!.label;
-    expect((await api.json(`/v1/studies?label=${encodeURIComponent(label)}&status=done`)).items.map((s: StudyDto) => s.id)).toContain(study.id);
+    expect(
+      (await api.json(`/v1/studies?label=${encodeURIComponent(label)}&status=done`)).items.map((s: StudyDto) => s.id),
+    ).toContain(study.id);
     expect((await api.get('/v1/studies?status=bogus')).status).toBe(400);
   });
 });
@@ -214,14 +237,25 @@ describe('the API contract', () => {
 
   it('publishes the OpenAPI document at /docs', async () => {
     const doc = await (await fetch(`${system.url}/docs-json`)).json();
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/studies', '/v1/studies/{id}', '/v1/instances/{id}/image', '/v1/webhook-deliveries', '/v1/events']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/studies',
+        '/v1/studies/{id}',
+        '/v1/instances/{id}/image',
+        '/v1/webhook-deliveries',
+        '/v1/events',
+      ]),
+    );
     expect((await fetch(`${system.url}/docs`)).status).toBe(200);
   });
 
   it('deletes a study with its results and files', async () => {
     const study = await (await api.submit([{ name: 'gone.png', bytes: png }])).json();
     await api.waitForStudy(study.id);
-    const res = await fetch(`${system.url}/v1/studies/${study.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${hospital.apiKey}` } });
+    const res = await fetch(`${system.url}/v1/studies/${study.id}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${hospital.apiKey}` },
+    });
     expect(res.status).toBe(204);
     expect((await api.get(`/v1/studies/${study.id}`)).status).toBe(404);
     expect((await api.get(`/v1/instances/${study.instances[0].id}/image`)).status).toBe(404);
@@ -232,7 +266,9 @@ describe('the API contract', () => {
     // Fixed 60 s windows (RATE_LIMIT_WINDOW_MS): keep the burst inside one of them.
     const intoWindow = Date.now() % 60_000;
     if (intoWindow > 50_000) await new Promise((r) => setTimeout(r, 60_000 - intoWindow + 50));
-    const statuses = await Promise.all(Array.from({ length: 210 }, () => busy.get('/v1/studies?limit=1').then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 210 }, () => busy.get('/v1/studies?limit=1').then((r) => r.status)),
+    );
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(10);
     expect(statuses.filter((s) => s === 200).length).toBe(200);
     expect((await api.get('/v1/studies?limit=1')).status).toBe(200); // other clients are not affected
@@ -274,30 +310,58 @@ describe('webhook retries', () => {
     receiver.alwaysFail('/hooks/down');
     const outcomes = async () => {
       const text = await metricsOf('gateway');
-      return { retrying: sample(text, 'xray_webhook_deliveries_total', { outcome: 'retrying' }) ?? 0, failed: sample(text, 'xray_webhook_deliveries_total', { outcome: 'failed' }) ?? 0 };
+      return {
+        retrying: sample(text, 'xray_webhook_deliveries_total', { outcome: 'retrying' }) ?? 0,
+        failed: sample(text, 'xray_webhook_deliveries_total', { outcome: 'failed' }) ?? 0,
+      };
     };
     const before = await outcomes();
     const correlationId = `corr-${Date.now()}`;
-    const { id } = await (await api.submit([{ name: 'a.png', bytes: png }], { callbackUrl: `${receiver.url}/hooks/down` }, { 'X-Correlation-Id': correlationId })).json();
-    const failed = await deliveriesOf(id, (list) => list.length === 2 && list.every((d) => d.status === 'failed'), 'failed');
+    const { id } = await (
+      await api.submit(
+        [{ name: 'a.png', bytes: png }],
+        { callbackUrl: `${receiver.url}/hooks/down` },
+        { 'X-Correlation-Id': correlationId },
+      )
+    ).json();
+    const failed = await deliveriesOf(
+      id,
+      (list) => list.length === 2 && list.every((d) => d.status === 'failed'),
+      'failed',
+    );
     expect(failed).toHaveLength(2);
     expect(failed[0].attempts).toHaveLength(4);
     expect(failed[0].attempts[0]).toMatchObject({ statusCode: 500, error: 'HTTP 500' });
     // Each attempt counted once with its outcome: 3 retried + 1 final failure per delivery.
     const after = await outcomes();
-    expect({ retrying: after.retrying - before.retrying, failed: after.failed - before.failed }).toEqual({ retrying: 6, failed: 2 });
+    expect({ retrying: after.retrying - before.retrying, failed: after.failed - before.failed }).toEqual({
+      retrying: 6,
+      failed: 2,
+    });
 
     // Operations: an admin key sees every client's deliveries and can send one again.
     const admin = new ApiClient(system.url, (await system.createClient('ops', { admin: true })).apiKey);
-    const all = (await admin.json('/v1/webhook-deliveries?status=failed&limit=100')).items.filter((d: any) => d.studyId === id);
+    const all = (await admin.json('/v1/webhook-deliveries?status=failed&limit=100')).items.filter(
+      (d: any) => d.studyId === id,
+    );
     expect(all).toHaveLength(2);
     receiver.failTimes('/hooks/down', 0);
-    const retry = await fetch(`${system.url}/v1/webhook-deliveries/${failed[0].id}/retry`, { method: 'POST', headers: { Authorization: `Bearer ${hospital.apiKey}` } });
+    const retry = await fetch(`${system.url}/v1/webhook-deliveries/${failed[0].id}/retry`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${hospital.apiKey}` },
+    });
     expect(retry.status).toBe(202);
-    const [again] = await deliveriesOf(id, (list) => list.some((d) => d.id === failed[0].id && d.status === 'delivered'), 'delivered');
+    const [again] = await deliveriesOf(
+      id,
+      (list) => list.some((d) => d.id === failed[0].id && d.status === 'delivered'),
+      'delivered',
+    );
     expect(again.attempts).toHaveLength(5);
     // The retry job carries the study's correlation id, so its logs join the study's trail.
-    const webhookQueue = new Queue('webhook', { connection: { host: '127.0.0.1', port: 6379 }, prefix: system.queuePrefix });
+    const webhookQueue = new Queue('webhook', {
+      connection: { host: '127.0.0.1', port: 6379 },
+      prefix: system.queuePrefix,
+    });
     try {
       const jobs = await webhookQueue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
       const retried = jobs.filter((j) => j?.id?.startsWith(`${failed[0].id}-retry-`));
@@ -312,45 +376,90 @@ describe('webhook retries', () => {
 
 describe('the xray CLI', () => {
   it('creates API keys (printed once, stored as a hash)', async () => {
-    const { stdout } = await execFileAsync(process.execPath, ['bin/xray.js', 'apikey', 'create', '--name', 'cli-made', '--json'], {
-      cwd: path.resolve(__dirname, '../../..'),
-      env: { ...process.env, DATABASE_URL: system.databaseUrl },
-    });
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['bin/xray.js', 'apikey', 'create', '--name', 'cli-made', '--json'],
+      {
+        cwd: path.resolve(__dirname, '../../..'),
+        env: { ...process.env, DATABASE_URL: system.databaseUrl },
+      },
+    );
     const issued = JSON.parse(stdout);
-    expect(issued).toMatchObject({ apiKey: expect.stringMatching(/^xr_/), webhookSecret: expect.stringMatching(/^whsec_/), kind: 'client' });
+    expect(issued).toMatchObject({
+      apiKey: expect.stringMatching(/^xr_/),
+      webhookSecret: expect.stringMatching(/^whsec_/),
+      kind: 'client',
+    });
     expect((await new ApiClient(system.url, issued.apiKey).get('/v1/studies')).status).toBe(200);
   });
 
   it('lists, rotates and revokes API keys: the old key gets 401 from the gateway', async () => {
     const xray = async (...args: string[]) =>
-      (await execFileAsync(process.execPath, ['bin/xray.js', 'apikey', ...args], { cwd: path.resolve(__dirname, '../../..'), env: { ...process.env, DATABASE_URL: system.databaseUrl } })).stdout;
+      (
+        await execFileAsync(process.execPath, ['bin/xray.js', 'apikey', ...args], {
+          cwd: path.resolve(__dirname, '../../..'),
+          env: { ...process.env, DATABASE_URL: system.databaseUrl },
+        })
+      ).stdout;
     const issued = JSON.parse(await xray('create', '--name', 'rotating', '--json'));
     await expectKeyStatusSoon(issued.apiKey, 200);
 
     const listed = await xray('list', '--json');
     expect(listed).not.toContain(issued.apiKey);
-    expect(JSON.parse(listed)).toContainEqual(expect.objectContaining({ id: issued.apiKeyId, clientId: issued.clientId, kind: 'client', prefix: issued.apiKey.slice(0, 10), revokedAt: null }));
+    expect(JSON.parse(listed)).toContainEqual(
+      expect.objectContaining({
+        id: issued.apiKeyId,
+        clientId: issued.clientId,
+        kind: 'client',
+        prefix: issued.apiKey.slice(0, 10),
+        revokedAt: null,
+      }),
+    );
 
     const rotated = JSON.parse(await xray('rotate', issued.apiKeyId, '--json'));
-    expect(rotated).toMatchObject({ clientId: issued.clientId, revokedApiKeyId: issued.apiKeyId, apiKey: expect.stringMatching(/^xr_/) });
+    expect(rotated).toMatchObject({
+      clientId: issued.clientId,
+      revokedApiKeyId: issued.apiKeyId,
+      apiKey: expect.stringMatching(/^xr_/),
+    });
     await expectKeyStatusSoon(issued.apiKey, 401);
     await expectKeyStatusSoon(rotated.apiKey, 200);
     const keys = JSON.parse(await xray('list', '--json'));
     expect(keys.find((k: any) => k.id === issued.apiKeyId).revokedAt).toEqual(expect.any(String));
-    expect(keys.find((k: any) => k.id === rotated.apiKeyId)).toMatchObject({ clientId: issued.clientId, revokedAt: null });
+    expect(keys.find((k: any) => k.id === rotated.apiKeyId)).toMatchObject({
+      clientId: issued.clientId,
+      revokedAt: null,
+    });
 
     expect(await xray('revoke', rotated.apiKeyId)).toMatch(/revoked API key/);
     await expectKeyStatusSoon(rotated.apiKey, 401);
-    await expect(xray('revoke', rotated.apiKeyId)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no active API key') });
+    await expect(xray('revoke', rotated.apiKeyId)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('no active API key'),
+    });
   });
 
   it('submits files like a hospital system, waits and prints the results', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'xray-cli-'));
     writeFileSync(path.join(dir, 'knee.png'), png);
     writeFileSync(path.join(dir, 'chest.dcm'), dicom);
-    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/xray.js', 'submit', '--url', system.url, '--key', hospital.apiKey, '--wait', path.join(dir, 'knee.png'), path.join(dir, 'chest.dcm')], {
-      cwd: path.resolve(__dirname, '../../..'),
-    });
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      [
+        'bin/xray.js',
+        'submit',
+        '--url',
+        system.url,
+        '--key',
+        hospital.apiKey,
+        '--wait',
+        path.join(dir, 'knee.png'),
+        path.join(dir, 'chest.dcm'),
+      ],
+      {
+        cwd: path.resolve(__dirname, '../../..'),
+      },
+    );
     rmSync(dir, { recursive: true, force: true });
     expect(stdout).toMatch(/^study [0-9a-f-]{36}: done$/m);
     expect(stdout).toMatch(/knee\.png: .+ \d+\.\d% \((green|orange|red)\)/);
@@ -376,7 +485,15 @@ describe('a worker stopped in the middle of a job', () => {
     await system.kill('inference-worker');
     // A long batch wait keeps the job active (status classifying) long enough to kill the worker.
     await system.restart('inference-worker', { ...stalledFast, INFERENCE_BATCH_WAIT_MS: '5000' });
-    const { id } = await (await api.submit([{ name: 'a.png', bytes: png }, { name: 'b.dcm', bytes: dicom }], { callbackUrl: `${receiver.url}/hooks/kill` })).json();
+    const { id } = await (
+      await api.submit(
+        [
+          { name: 'a.png', bytes: png },
+          { name: 'b.dcm', bytes: dicom },
+        ],
+        { callbackUrl: `${receiver.url}/hooks/kill` },
+      )
+    ).json();
     await waitForInstances(id, 'classifying');
     await system.kill('inference-worker', 'SIGKILL');
     await system.restart('inference-worker', stalledFast);
@@ -408,14 +525,21 @@ describe('a worker stopped in the middle of a job', () => {
 
 describe('the tfjs engine (ENGINE=tfjs)', () => {
   it('classifies and explains like ONNX Runtime, and exports its tfjs memory', async () => {
-    const onnx = (await api.waitForStudy((await (await api.submit([{ name: 'hand.png', bytes: png }])).json()).id)).instances[0];
+    const onnx = (await api.waitForStudy((await (await api.submit([{ name: 'hand.png', bytes: png }])).json()).id))
+      .instances[0];
     await Promise.all((['inference-worker', 'explain-worker'] as const).map((app) => system.kill(app, 'SIGTERM')));
-    await Promise.all((['inference-worker', 'explain-worker'] as const).map((app) => system.restart(app, { ENGINE: 'tfjs' })));
+    await Promise.all(
+      (['inference-worker', 'explain-worker'] as const).map((app) => system.restart(app, { ENGINE: 'tfjs' })),
+    );
     for (const app of ['inference-worker', 'explain-worker'] as const) {
-      expect([app, (await system.readiness(app)).checks.model.detail]).toEqual([app, { engine: 'tfjs', backend: 'wasm', threads: expect.any(Number) }]);
+      expect([app, (await system.readiness(app)).checks.model.detail]).toEqual([
+        app,
+        { engine: 'tfjs', backend: 'wasm', threads: expect.any(Number) },
+      ]);
     }
 
-    const tfjs = (await api.waitForStudy((await (await api.submit([{ name: 'hand.png', bytes: png }])).json()).id)).instances[0];
+    const tfjs = (await api.waitForStudy((await (await api.submit([{ name: 'hand.png', bytes: png }])).json()).id))
+      .instances[0];
     expect(tfjs.explanation).toMatchObject({ status: 'done' });
     expect(tfjs.model).toEqual(onnx.model);
     expect(tfjs.prediction!.classIndex).toBe(onnx.prediction!.classIndex);
@@ -423,7 +547,11 @@ describe('the tfjs engine (ENGINE=tfjs)', () => {
     for (const app of ['inference-worker', 'explain-worker'] as const) {
       const text = await metricsOf(app);
       const positive = (name: string) => (sample(text, name, { runtime: 'tfjs' }) ?? 0) > 0;
-      expect({ app, bytes: positive('xray_model_runtime_memory_bytes'), tensors: positive('xray_model_runtime_tensors') }).toEqual({ app, bytes: true, tensors: true });
+      expect({
+        app,
+        bytes: positive('xray_model_runtime_memory_bytes'),
+        tensors: positive('xray_model_runtime_tensors'),
+      }).toEqual({ app, bytes: true, tensors: true });
     }
   });
 });

@@ -6,6 +6,10 @@ import { ModelHost } from './model/model-host';
 @Module({})
 export class InferenceWorkerModule {
   static forRoot(config: AppConfig, logger: Logger): DynamicModule {
-    return workerAppModule(InferenceWorkerModule, 'inference-worker', config, logger, { modelHost: ModelHost, createModelHost: () => new ModelHost(config, logger), processor: InferenceProcessor });
+    return workerAppModule(InferenceWorkerModule, 'inference-worker', config, logger, {
+      modelHost: ModelHost,
+      createModelHost: () => new ModelHost(config, logger),
+      processor: InferenceProcessor,
+    });
   }
 }

@@ -31,7 +31,10 @@ describe('web viewer in chromium', () => {
   const timings: Record<string, number> = {};
 
   async function api<T>(route: string, init: RequestInit = {}, key = apiKey): Promise<T> {
-    const response = await fetch(`${system.url}${route}`, { ...init, headers: { Authorization: `Bearer ${key}`, ...(init.headers ?? {}) } });
+    const response = await fetch(`${system.url}${route}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${key}`, ...(init.headers ?? {}) },
+    });
     if (!response.ok) throw new Error(`${route}: HTTP ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   }
@@ -60,7 +63,11 @@ describe('web viewer in chromium', () => {
 
   beforeAll(async () => {
     // The bundle as the sources are now, under the lock the system's own rebuild takes.
-    execFileSync('flock', [path.join(os.tmpdir(), 'xray-build.lock'), process.execPath, path.join(ROOT, 'apps/web/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(
+      'flock',
+      [path.join(os.tmpdir(), 'xray-build.lock'), process.execPath, path.join(ROOT, 'apps/web/build.mjs')],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
     fs.rmSync(ARTIFACTS, { recursive: true, force: true });
     [system, browser] = await Promise.all([startSystem(), launchChromium()]);
     ({ apiKey } = await system.createClient(`web-e2e-${RUN}`));
@@ -114,7 +121,11 @@ describe('web viewer in chromium', () => {
       }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     });
     await page.setInputFiles('#file-input', [
-      { name: 'hand-left.dcm', mimeType: 'application/dicom', buffer: makeDicom({ bodyPartExamined: 'HAND', sopInstanceUid: DICOM_SOP_UID }) },
+      {
+        name: 'hand-left.dcm',
+        mimeType: 'application/dicom',
+        buffer: makeDicom({ bodyPartExamined: 'HAND', sopInstanceUid: DICOM_SOP_UID }),
+      },
       { name: 'chest.png', mimeType: 'image/png', buffer: await pngFile(1) },
       { name: 'knee.jpg', mimeType: 'image/jpeg', buffer: await jpegFile(2) },
     ]);
@@ -123,13 +134,21 @@ describe('web viewer in chromium', () => {
     await page.click('.upload-form button[type=submit]');
 
     await page.waitForSelector('#panel-viewer:not([hidden]) .card >> nth=2');
-    await page.waitForFunction(() => [...document.querySelectorAll('.card-status')].filter((s) => /^(Done|Failed)/.test(s.textContent ?? '')).length === 3, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('.card-status')].filter((s) => /^(Done|Failed)/.test(s.textContent ?? ''))
+          .length === 3,
+      null,
+      { timeout: 60_000 },
+    );
     const studyId = await page.getAttribute('.upload-study', 'data-study-id');
     firstStudy = await waitForStudy(studyId as string);
     expect(firstStudy.accessionNumber).toBe(`WEB-${RUN}-A`);
     expect(firstStudy.instances.map((i) => i.status)).toEqual(['done', 'done', 'done']);
 
-    const seen = await page.evaluate(() => (window as unknown as { seen: { statuses: Record<string, string[]>; progress: number[] } }).seen);
+    const seen = await page.evaluate(
+      () => (window as unknown as { seen: { statuses: Record<string, string[]>; progress: number[] } }).seen,
+    );
     expect(Math.max(...seen.progress)).toBe(100);
     for (const name of ['hand-left.dcm', 'chest.png', 'knee.jpg']) {
       // Shown while still in the pipeline, then done, without a reload.
@@ -162,22 +181,38 @@ describe('web viewer in chromium', () => {
     await page.click('text=Show on all');
     await page.click('text=Hide all annotations');
     await expectHeatmaps(page, 0);
-    await eventually(() => page.locator('.card-prediction').first().evaluate((e) => getComputedStyle(e).visibility), 'hidden');
+    await eventually(
+      () =>
+        page
+          .locator('.card-prediction')
+          .first()
+          .evaluate((e) => getComputedStyle(e).visibility),
+      'hidden',
+    );
     await page.click('text=Hide all annotations');
     await expectHeatmaps(page, 3);
 
     const sorted = [...firstStudy.instances].sort((a, b) => predictionOf(a).confidence - predictionOf(b).confidence);
     await page.selectOption('#sort-order', 'least-confident');
-    await eventually(() => page.locator('.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-instance-id'))), sorted.map((i) => i.id));
+    await eventually(
+      () => page.locator('.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-instance-id'))),
+      sorted.map((i) => i.id),
+    );
 
     const band = predictionOf(sorted[0]).band;
     const bandNames = { green: 'High', orange: 'Medium', red: 'Low' } as const;
     await page.locator('.band-filter', { hasText: bandNames[band] }).locator('input').check();
-    await eventually(() => page.locator('.card').count(), firstStudy.instances.filter((i) => predictionOf(i).band === band).length);
+    await eventually(
+      () => page.locator('.card').count(),
+      firstStudy.instances.filter((i) => predictionOf(i).band === band).length,
+    );
     await page.locator('.band-filter', { hasText: bandNames[band] }).locator('input').uncheck();
     const label = predictionOf(sorted[0]).label;
     await page.locator('.label-filters label', { hasText: label }).locator('input').check();
-    await eventually(() => page.locator('.card .card-prediction .label').allTextContents(), firstStudy.instances.filter((i) => predictionOf(i).label === label).map(() => label));
+    await eventually(
+      () => page.locator('.card .card-prediction .label').allTextContents(),
+      firstStudy.instances.filter((i) => predictionOf(i).label === label).map(() => label),
+    );
     await page.locator('.label-filters label', { hasText: label }).locator('input').uncheck();
     await page.selectOption('#sort-order', 'upload');
     await eventually(() => page.locator('.card').count(), 3);
@@ -192,7 +227,15 @@ describe('web viewer in chromium', () => {
     await expectText(page, '.single-prediction .label', predictionOf(dicom).label);
     await eventually(() => page.locator('.top5 li').count(), 5);
     const facts = await page.locator('.facts').textContent();
-    for (const value of ['CR', 'HAND', dicom.dicom?.studyDescription, DICOM_SOP_UID, dicom.dicom?.studyInstanceUid, dicom.dicom?.seriesInstanceUid]) expect(facts).toContain(value);
+    for (const value of [
+      'CR',
+      'HAND',
+      dicom.dicom?.studyDescription,
+      DICOM_SOP_UID,
+      dicom.dicom?.studyInstanceUid,
+      dicom.dicom?.seriesInstanceUid,
+    ])
+      expect(facts).toContain(value);
     // The banner appears exactly when the header disagrees with the prediction.
     const expectFlag = checkRegistration(dicom.dicom, predictionOf(dicom).label).status === 'mismatch';
     expect(await page.locator('.single .flag-banner').count()).toBe(expectFlag ? 1 : 0);
@@ -203,7 +246,9 @@ describe('web viewer in chromium', () => {
     await page.keyboard.press('h');
     await eventually(() => page.getAttribute('.single .heatmap-toggle', 'aria-pressed'), 'true');
     await page.locator('#single-opacity').fill('80');
-    await page.waitForFunction(() => getComputedStyle(document.querySelector('.single .radiograph-heatmap') as Element).opacity === '0.8');
+    await page.waitForFunction(
+      () => getComputedStyle(document.querySelector('.single .radiograph-heatmap') as Element).opacity === '0.8',
+    );
 
     await page.click('button[aria-label="Zoom in"]');
     await expectText(page, '.zoom-level', '125 %');
@@ -233,13 +278,24 @@ describe('web viewer in chromium', () => {
     // The same pixels as the uploaded DICOM, so the (deterministic) model predicts the same
     // label; the header names a body part that cannot be that label.
     const predicted = predictionOf(byName(firstStudy, 'hand-left.dcm')).label;
-    const wrongTerm = ['CHEST', 'HAND', 'KNEE', 'SKULL'].find((term) => !compatibleLabels(term)?.includes(predicted as BodyPartLabel)) as string;
-    const misfiledId = await submit([{ name: 'misfiled.dcm', buffer: makeDicom({ bodyPartExamined: wrongTerm, sopInstanceUid: `${DICOM_SOP_UID}9` }) }], `WEB-${RUN}-B`);
+    const wrongTerm = ['CHEST', 'HAND', 'KNEE', 'SKULL'].find(
+      (term) => !compatibleLabels(term)?.includes(predicted as BodyPartLabel),
+    ) as string;
+    const misfiledId = await submit(
+      [
+        {
+          name: 'misfiled.dcm',
+          buffer: makeDicom({ bodyPartExamined: wrongTerm, sopInstanceUid: `${DICOM_SOP_UID}9` }),
+        },
+      ],
+      `WEB-${RUN}-B`,
+    );
     const misfiled = await waitForStudy(misfiledId);
     expect(predictionOf(misfiled.instances[0]).label).toBe(predicted);
 
     await page.click('#tab-history');
-    const rowIds = () => page.locator('.history-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-study-id')));
+    const rowIds = () =>
+      page.locator('.history-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-study-id')));
     await eventually(async () => (await rowIds()).length, 20);
     expect((await rowIds())[0]).toBe(misfiled.id); // newest first
     await page.click('text=Load more');
@@ -283,7 +339,9 @@ describe('web viewer in chromium', () => {
 
     // Content that is no image at all is refused by the API: the upload form says so.
     await page.click('#tab-upload');
-    await page.setInputFiles('#file-input', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') }]);
+    await page.setInputFiles('#file-input', [
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') },
+    ]);
     await page.click('.upload-form button[type=submit]');
     await expectText(page, '.upload-form .message', 'Upload failed:');
     await expectText(page, '.upload-form .message', '(UNSUPPORTED_MEDIA_TYPE)');
@@ -318,7 +376,13 @@ describe('web viewer in chromium', () => {
     await page.waitForSelector('#api-key');
     const { apiKey: key50 } = await system.createClient(`web-e2e-50-${RUN}`);
     await signIn(key50);
-    const files = await Promise.all(Array.from({ length: 50 }, async (_, i) => ({ name: `img-${String(i + 1).padStart(2, '0')}.png`, mimeType: 'image/png', buffer: await pngFile(100 + i, 128) })));
+    const files = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => ({
+        name: `img-${String(i + 1).padStart(2, '0')}.png`,
+        mimeType: 'image/png',
+        buffer: await pngFile(100 + i, 128),
+      })),
+    );
     await page.setInputFiles('#file-input', files);
 
     let t = Date.now();
@@ -326,7 +390,11 @@ describe('web viewer in chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('.grid .card').length === 50);
     timings.uploadTo50Cards = Date.now() - t;
     t = Date.now();
-    await page.waitForFunction(() => [...document.querySelectorAll('.card-status')].every((s) => s.textContent === 'Done'), null, { timeout: 90_000, polling: 200 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.card-status')].every((s) => s.textContent === 'Done'),
+      null,
+      { timeout: 90_000, polling: 200 },
+    );
     timings.uploadToAllDone = Date.now() - t + timings.uploadTo50Cards;
 
     t = Date.now();
@@ -334,7 +402,14 @@ describe('web viewer in chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('.heatmap-toggle[aria-pressed="true"]').length === 50);
     timings.showAllToggled = Date.now() - t;
     // The first rows (the rest load as they scroll into view).
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.card:nth-child(-n+10) .radiograph-heatmap')].every((img) => !img.hidden && img.src.startsWith('blob:')), null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll<HTMLImageElement>('.card:nth-child(-n+10) .radiograph-heatmap')].every(
+          (img) => !img.hidden && img.src.startsWith('blob:'),
+        ),
+      null,
+      { timeout: 30_000 },
+    );
     timings.showAllFirstTenHeatmapsVisible = Date.now() - t;
     await screenshot(page, '11-grid-50');
 
@@ -349,7 +424,9 @@ describe('web viewer in chromium', () => {
     await page.locator('.card').first().click();
     t = Date.now();
     for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
-    await page.waitForFunction(() => document.querySelector('.card.selected') === document.querySelectorAll('.card')[10]);
+    await page.waitForFunction(
+      () => document.querySelector('.card.selected') === document.querySelectorAll('.card')[10],
+    );
     timings.keyboardTenSteps = Date.now() - t;
 
     // The page itself: how long the main thread is blocked by a full re-render of 50 cards.
@@ -362,7 +439,9 @@ describe('web viewer in chromium', () => {
         }),
     );
     expect(await page.locator('.card').count()).toBe(50);
-    expect(await page.locator('.card.selected').getAttribute('data-instance-id')).toBe(await page.locator('.card').nth(10).getAttribute('data-instance-id'));
+    expect(await page.locator('.card.selected').getAttribute('data-instance-id')).toBe(
+      await page.locator('.card').nth(10).getAttribute('data-instance-id'),
+    );
   });
 });
 
@@ -388,7 +467,12 @@ async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 10
   expect(last).toEqual(expected);
 }
 
-async function expectText(scope: Page | ReturnType<Page['locator']>, selector: string, text: string, timeoutMs = 10_000): Promise<void> {
+async function expectText(
+  scope: Page | ReturnType<Page['locator']>,
+  selector: string,
+  text: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const locator = scope.locator(selector).first();
   await locator.waitFor();
   await eventually(
@@ -404,7 +488,10 @@ async function expectText(scope: Page | ReturnType<Page['locator']>, selector: s
 /** Waits until exactly `count` heatmaps are laid over images (loaded as blob URLs and visible). */
 async function expectHeatmaps(page: Page, count: number): Promise<void> {
   await page.waitForFunction(
-    (n) => [...document.querySelectorAll<HTMLImageElement>('.grid .radiograph-heatmap, .single .radiograph-heatmap')].filter((img) => !img.hidden && img.src.startsWith('blob:') && img.offsetParent !== null).length === n,
+    (n) =>
+      [...document.querySelectorAll<HTMLImageElement>('.grid .radiograph-heatmap, .single .radiograph-heatmap')].filter(
+        (img) => !img.hidden && img.src.startsWith('blob:') && img.offsetParent !== null,
+      ).length === n,
     count,
     { timeout: 15_000 },
   );

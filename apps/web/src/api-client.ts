@@ -16,11 +16,16 @@ export class ApiRequestError extends Error {
 export function apiRequestError(status: number, body: string): ApiRequestError {
   try {
     const parsed = JSON.parse(body) as Partial<ApiError>;
-    if (parsed.error?.code) return new ApiRequestError(status, parsed.error.code, parsed.error.message ?? parsed.error.code);
+    if (parsed.error?.code)
+      return new ApiRequestError(status, parsed.error.code, parsed.error.message ?? parsed.error.code);
   } catch {
     // not JSON: fall through to a generic message
   }
-  return new ApiRequestError(status, status === 0 ? 'NETWORK' : 'HTTP_' + status, status === 0 ? 'The gateway could not be reached.' : `The gateway answered HTTP ${status}.`);
+  return new ApiRequestError(
+    status,
+    status === 0 ? 'NETWORK' : 'HTTP_' + status,
+    status === 0 ? 'The gateway could not be reached.' : `The gateway answered HTTP ${status}.`,
+  );
 }
 
 /**
@@ -48,10 +53,15 @@ export interface UploadOptions {
 }
 
 /** What POST /v1/studies answers (202). */
-export type SubmittedStudy = Pick<StudyDto, 'id' | 'status'> & { instances: { id: string; filename: string; status: InstanceStatus }[] };
+export type SubmittedStudy = Pick<StudyDto, 'id' | 'status'> & {
+  instances: { id: string; filename: string; status: InstanceStatus }[];
+};
 
 /** The study as far as the 202 answer tells, until GET /v1/studies/:id brings the rest. */
-export function provisionalStudy(submitted: SubmittedStudy, options: { accessionNumber?: string; priority?: Priority } = {}): StudyDto {
+export function provisionalStudy(
+  submitted: SubmittedStudy,
+  options: { accessionNumber?: string; priority?: Priority } = {},
+): StudyDto {
   const now = new Date().toISOString();
   return {
     id: submitted.id,

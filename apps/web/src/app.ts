@@ -38,18 +38,42 @@ export function startApp(root: HTMLElement, api: ApiClient, signOut: (notice?: s
   const tabButtons = new Map<Tab, HTMLButtonElement>();
   for (const tab of Object.keys(TAB_NAMES) as Tab[]) {
     panels[tab].id = `panel-${tab}`;
-    tabButtons.set(tab, h('button', { type: 'button', id: `tab-${tab}`, 'aria-controls': `panel-${tab}`, onclick: () => setTab(tab) }, TAB_NAMES[tab]));
+    tabButtons.set(
+      tab,
+      h(
+        'button',
+        { type: 'button', id: `tab-${tab}`, 'aria-controls': `panel-${tab}`, onclick: () => setTab(tab) },
+        TAB_NAMES[tab],
+      ),
+    );
   }
   const viewerTab = tabButtons.get('viewer') as HTMLButtonElement;
-  const connectionBadge = h('span', { class: 'connection connection-polling', title: 'How status updates arrive: live events, or polling when the event stream is unavailable' }, 'Polling');
+  const connectionBadge = h(
+    'span',
+    {
+      class: 'connection connection-polling',
+      title: 'How status updates arrive: live events, or polling when the event stream is unavailable',
+    },
+    'Polling',
+  );
   const header = h(
     'header',
     { class: 'app-header' },
     h('h1', {}, 'X-ray body part'),
     h('nav', { 'aria-label': 'Sections' }, ...tabButtons.values()),
-    h('div', { class: 'header-end' }, connectionBadge, h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out')),
+    h(
+      'div',
+      { class: 'header-end' },
+      connectionBadge,
+      h('button', { type: 'button', class: 'secondary', onclick: () => signOut() }, 'Sign out'),
+    ),
   );
-  const footer = h('footer', { class: 'app-footer' }, h('span', {}, 'Keys: ', SHORTCUT_HELP), h('span', {}, 'Research software: not a medical device.'));
+  const footer = h(
+    'footer',
+    { class: 'app-footer' },
+    h('span', {}, 'Keys: ', SHORTCUT_HELP),
+    h('span', {}, 'Research software: not a medical device.'),
+  );
   root.replaceChildren(header, h('main', { class: 'app-main' }, ...Object.values(panels)), footer);
 
   function setTab(tab: Tab): void {

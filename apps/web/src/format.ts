@@ -22,7 +22,8 @@ const STATUS_NAMES: Record<InstanceStatus, string> = {
 
 /** The status line for one image, with the reason when it failed. */
 export function statusText(instance: Pick<InstanceDto, 'status' | 'error'>): string {
-  if (instance.status === 'failed') return `Failed: ${instance.error?.message ?? 'no reason given'}${instance.error?.code ? ` (${instance.error.code})` : ''}`;
+  if (instance.status === 'failed')
+    return `Failed: ${instance.error?.message ?? 'no reason given'}${instance.error?.code ? ` (${instance.error.code})` : ''}`;
   return STATUS_NAMES[instance.status] ?? instance.status;
 }
 
@@ -38,5 +39,7 @@ export function bytes(n: number): string {
 
 export function dateTime(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }

@@ -1,6 +1,10 @@
 import { handleShortcut, type ShortcutActions } from './keyboard';
 
-function press(key: string, target: Partial<HTMLElement> = { tagName: 'BODY' }, modifiers: Partial<KeyboardEvent> = {}) {
+function press(
+  key: string,
+  target: Partial<HTMLElement> = { tagName: 'BODY' },
+  modifiers: Partial<KeyboardEvent> = {},
+) {
   const calls: string[] = [];
   const actions: ShortcutActions = {
     step: (d) => calls.push(`step ${d}`),
@@ -11,7 +15,10 @@ function press(key: string, target: Partial<HTMLElement> = { tagName: 'BODY' }, 
     openSelected: () => calls.push('open'),
     backToGrid: () => calls.push('grid'),
   };
-  const handled = handleShortcut({ key, target, ctrlKey: false, metaKey: false, altKey: false, ...modifiers } as unknown as KeyboardEvent, actions);
+  const handled = handleShortcut(
+    { key, target, ctrlKey: false, metaKey: false, altKey: false, ...modifiers } as unknown as KeyboardEvent,
+    actions,
+  );
   return { handled, calls };
 }
 

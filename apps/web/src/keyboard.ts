@@ -9,16 +9,25 @@ export interface ShortcutActions {
   backToGrid(): void;
 }
 
-export const SHORTCUT_HELP = '← → previous/next · H heatmap · G single/grid · A hide annotations · + − 0 zoom · Enter open · Esc back to grid';
+export const SHORTCUT_HELP =
+  '← → previous/next · H heatmap · G single/grid · A hide annotations · + − 0 zoom · Enter open · Esc back to grid';
 
 const TEXT_INPUTS = new Set(['text', 'search', 'password', 'email', 'url', 'number', 'tel']);
 
 export function handleShortcut(event: KeyboardEvent, actions: ShortcutActions): boolean {
   if (event.ctrlKey || event.metaKey || event.altKey) return false;
   const target = event.target as (HTMLElement & { type?: string }) | null;
-  if (target && (target.isContentEditable || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA' || (target.tagName === 'INPUT' && TEXT_INPUTS.has(target.type ?? 'text')))) return false;
+  if (
+    target &&
+    (target.isContentEditable ||
+      target.tagName === 'SELECT' ||
+      target.tagName === 'TEXTAREA' ||
+      (target.tagName === 'INPUT' && TEXT_INPUTS.has(target.type ?? 'text')))
+  )
+    return false;
   // Sliders and checkboxes keep their own keys (arrows, space); buttons keep Enter and space.
-  if (target?.tagName === 'INPUT' && (event.key.startsWith('Arrow') || event.key === ' ' || event.key === 'Enter')) return false;
+  if (target?.tagName === 'INPUT' && (event.key.startsWith('Arrow') || event.key === ' ' || event.key === 'Enter'))
+    return false;
   if (target?.tagName === 'BUTTON' && (event.key === 'Enter' || event.key === ' ')) return false;
   switch (event.key) {
     case 'ArrowRight':

@@ -30,9 +30,29 @@ describe('compatibleLabels', () => {
 
   it('covers every label except Others with at least one term', () => {
     const covered = new Set(
-      ['ABDOMEN', 'ANKLE', 'CSPINE', 'CHEST', 'CLAVICLE', 'ELBOW', 'FOOT', 'FINGER', 'FOREARM', 'HAND', 'HIP', 'KNEE', 'LEG', 'LSPINE', 'PELVIS', 'SHOULDER', 'SINUS', 'SKULL', 'THIGH', 'TSPINE', 'WRIST'].flatMap(
-        (t) => compatibleLabels(t) ?? [],
-      ),
+      [
+        'ABDOMEN',
+        'ANKLE',
+        'CSPINE',
+        'CHEST',
+        'CLAVICLE',
+        'ELBOW',
+        'FOOT',
+        'FINGER',
+        'FOREARM',
+        'HAND',
+        'HIP',
+        'KNEE',
+        'LEG',
+        'LSPINE',
+        'PELVIS',
+        'SHOULDER',
+        'SINUS',
+        'SKULL',
+        'THIGH',
+        'TSPINE',
+        'WRIST',
+      ].flatMap((t) => compatibleLabels(t) ?? []),
     );
     expect(BODY_PART_LABELS.filter((l) => !covered.has(l))).toEqual(['Others']);
   });
@@ -66,8 +86,12 @@ describe('checkRegistration', () => {
   it('flags a hand study whose image is a chest', () => {
     const check = checkRegistration({ bodyPartExamined: 'HAND' }, 'Chest');
     expect(check.status).toBe('mismatch');
-    expect(check.findings).toEqual([{ source: 'bodyPartExamined', value: 'HAND', expected: ['Hand', 'Finger', 'Wrist'], agrees: false }]);
-    expect(describeMismatch(check, 'Chest')).toEqual(['DICOM Body Part Examined says "HAND" (Hand, Finger, Wrist) but the image looks like Chest.']);
+    expect(check.findings).toEqual([
+      { source: 'bodyPartExamined', value: 'HAND', expected: ['Hand', 'Finger', 'Wrist'], agrees: false },
+    ]);
+    expect(describeMismatch(check, 'Chest')).toEqual([
+      'DICOM Body Part Examined says "HAND" (Hand, Finger, Wrist) but the image looks like Chest.',
+    ]);
   });
 
   it('accepts neighbouring regions that share a field of view', () => {
@@ -91,6 +115,9 @@ describe('checkRegistration', () => {
   it('is unchecked without DICOM facts, without a prediction, or with unknown terms', () => {
     expect(checkRegistration(null, 'Chest').status).toBe('unchecked');
     expect(checkRegistration({ bodyPartExamined: 'CHEST' }, null).status).toBe('unchecked');
-    expect(checkRegistration({ bodyPartExamined: 'BREAST', studyDescription: 'QA' }, 'Chest')).toEqual({ status: 'unchecked', findings: [] });
+    expect(checkRegistration({ bodyPartExamined: 'BREAST', studyDescription: 'QA' }, 'Chest')).toEqual({
+      status: 'unchecked',
+      findings: [],
+    });
   });
 });

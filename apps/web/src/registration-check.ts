@@ -114,7 +114,10 @@ const PHRASES: Record<string, keyof typeof TERMS> = {
 };
 
 function normalise(text: string): string {
-  return ` ${text.toUpperCase().replace(/[^A-Z0-9]+/g, ' ').trim()} `;
+  return ` ${text
+    .toUpperCase()
+    .replace(/[^A-Z0-9]+/g, ' ')
+    .trim()} `;
 }
 
 const PHRASES_LONGEST_FIRST: [phrase: string, term: string][] = [
@@ -162,7 +165,10 @@ const SOURCE_NAMES: Record<RegistrationSource, string> = {
   studyDescription: 'Study Description',
 };
 
-export function checkRegistration(dicom: DicomFactsDto | null | undefined, predictedLabel: string | null | undefined): RegistrationCheck {
+export function checkRegistration(
+  dicom: DicomFactsDto | null | undefined,
+  predictedLabel: string | null | undefined,
+): RegistrationCheck {
   const findings: RegistrationFinding[] = [];
   if (dicom && predictedLabel) {
     for (const source of ['bodyPartExamined', 'studyDescription'] as const) {
@@ -180,5 +186,8 @@ export function checkRegistration(dicom: DicomFactsDto | null | undefined, predi
 export function describeMismatch(check: RegistrationCheck, predictedLabel: string): string[] {
   return check.findings
     .filter((f) => !f.agrees)
-    .map((f) => `DICOM ${SOURCE_NAMES[f.source]} says "${f.value}" (${f.expected.join(', ')}) but the image looks like ${predictedLabel}.`);
+    .map(
+      (f) =>
+        `DICOM ${SOURCE_NAMES[f.source]} says "${f.value}" (${f.expected.join(', ')}) but the image looks like ${predictedLabel}.`,
+    );
 }

@@ -9,7 +9,8 @@ const study = studyDto('s1', [
   instanceDto('e', { label: 'Knee', confidence: 0.62 }),
 ]);
 const items = reviewItems([study, studyDto('s2', [instanceDto('f', { label: 'Skull', confidence: 0.91 })])]);
-const ids = (filter: ReviewFilter, order: Parameters<typeof arrangeReview>[2]) => arrangeReview(items, filter, order).map((i) => i.instance.id);
+const ids = (filter: ReviewFilter, order: Parameters<typeof arrangeReview>[2]) =>
+  arrangeReview(items, filter, order).map((i) => i.instance.id);
 
 describe('arrangeReview', () => {
   it('keeps upload order across studies by default', () => {
@@ -25,7 +26,9 @@ describe('arrangeReview', () => {
   it('filters by label, by band (including images without a result) and by registration flag', () => {
     expect(ids({ ...NO_FILTER, labels: new Set(['Chest']) }, 'upload')).toEqual(['a', 'd']);
     expect(ids({ ...NO_FILTER, bands: new Set(['red', 'none'] as const) }, 'upload')).toEqual(['b', 'c', 'e']);
-    expect(ids({ ...NO_FILTER, labels: new Set(['Chest']), bands: new Set(['green'] as const) }, 'upload')).toEqual(['a']);
+    expect(ids({ ...NO_FILTER, labels: new Set(['Chest']), bands: new Set(['green'] as const) }, 'upload')).toEqual([
+      'a',
+    ]);
     expect(ids({ ...NO_FILTER, flaggedOnly: true }, 'upload')).toEqual(['d']);
   });
 

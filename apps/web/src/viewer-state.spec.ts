@@ -8,7 +8,10 @@ function stateWith(...studies: ReturnType<typeof studyDto>[]): ViewerState {
 }
 
 describe('ViewerState', () => {
-  const first = studyDto('s1', [instanceDto('a', { label: 'Chest', confidence: 0.95 }), instanceDto('b', { status: 'classifying' })]);
+  const first = studyDto('s1', [
+    instanceDto('a', { label: 'Chest', confidence: 0.95 }),
+    instanceDto('b', { status: 'classifying' }),
+  ]);
   const second = studyDto('s2', [instanceDto('c', { label: 'Hand', confidence: 0.6 })]);
 
   it('appends uploaded studies and replaces them with one opened from history', () => {

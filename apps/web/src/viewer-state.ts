@@ -1,7 +1,14 @@
 /** Everything the page shows, in one place; views read it and call its methods. No DOM. */
 import type { InstanceStatusEvent, StudyDto } from '@xray/shared';
 import { isFinished } from './format';
-import { arrangeReview, NO_FILTER, reviewItems, type ReviewFilter, type ReviewItem, type SortOrder } from './review-list';
+import {
+  arrangeReview,
+  NO_FILTER,
+  reviewItems,
+  type ReviewFilter,
+  type ReviewItem,
+  type SortOrder,
+} from './review-list';
 
 export type Tab = 'upload' | 'viewer' | 'history';
 export type Mode = 'single' | 'grid';

@@ -21,14 +21,24 @@ function newApiKey(kind: ApiKeyKind): string {
 }
 
 /** Creates a client (tenant) with its webhook signing secret and a first API key. */
-export async function createClientWithKey(ds: DataSource, options: { name: string; admin?: boolean }): Promise<IssuedKey> {
+export async function createClientWithKey(
+  ds: DataSource,
+  options: { name: string; admin?: boolean },
+): Promise<IssuedKey> {
   const kind: ApiKeyKind = options.admin ? 'admin' : 'client';
   const apiKey = newApiKey(kind);
   const webhookSecret = `whsec_${randomBytes(24).toString('base64url')}`;
   return ds.transaction(async (em) => {
     const client = await em.save(em.create(ClientEntity, { name: options.name, webhookSecret }));
     const key = await em.save(
-      em.create(ApiKeyEntity, { clientId: client.id, name: options.name, kind, prefix: apiKey.slice(0, 10), keyHash: hashApiKey(apiKey), revokedAt: null }),
+      em.create(ApiKeyEntity, {
+        clientId: client.id,
+        name: options.name,
+        kind,
+        prefix: apiKey.slice(0, 10),
+        keyHash: hashApiKey(apiKey),
+        revokedAt: null,
+      }),
     );
     return { clientId: client.id, apiKeyId: key.id, apiKey, webhookSecret, kind };
   });
@@ -52,7 +62,16 @@ export async function listApiKeys(ds: DataSource): Promise<ApiKeyListing[]> {
     `SELECT k.id, k.client_id, c.name AS client_name, k.name, k.kind, k.prefix, k.created_at, k.revoked_at
        FROM api_keys k JOIN clients c ON c.id = k.client_id ORDER BY k.created_at DESC, k.id`,
   );
-  return rows.map((r: Record<string, any>) => ({ id: r.id, clientId: r.client_id, clientName: r.client_name, name: r.name, kind: r.kind, prefix: r.prefix, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  return rows.map((r: Record<string, any>) => ({
+    id: r.id,
+    clientId: r.client_id,
+    clientName: r.client_name,
+    name: r.name,
+    kind: r.kind,
+    prefix: r.prefix,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  }));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,10 +91,22 @@ export async function revokeApiKey(ds: DataSource, id: string): Promise<boolean>
 export async function rotateApiKey(ds: DataSource, id: string): Promise<Omit<IssuedKey, 'webhookSecret'> | undefined> {
   if (!UUID.test(id)) return undefined;
   return ds.transaction(async (em) => {
-    const [[old]] = await em.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING client_id, name, kind', [id]);
+    const [[old]] = await em.query(
+      'UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING client_id, name, kind',
+      [id],
+    );
     if (!old) return undefined;
     const apiKey = newApiKey(old.kind);
-    const key = await em.save(em.create(ApiKeyEntity, { clientId: old.client_id, name: old.name, kind: old.kind, prefix: apiKey.slice(0, 10), keyHash: hashApiKey(apiKey), revokedAt: null }));
+    const key = await em.save(
+      em.create(ApiKeyEntity, {
+        clientId: old.client_id,
+        name: old.name,
+        kind: old.kind,
+        prefix: apiKey.slice(0, 10),
+        keyHash: hashApiKey(apiKey),
+        revokedAt: null,
+      }),
+    );
     return { clientId: old.client_id, apiKeyId: key.id, apiKey, kind: old.kind };
   });
 }

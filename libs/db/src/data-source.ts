@@ -49,7 +49,9 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
 
 /** Drops a database (tests and the system harness only). */
 export async function dropDatabase(databaseUrl: string): Promise<void> {
-  await withMaintenanceDatabase(databaseUrl, (admin, quotedName) => admin.query(`DROP DATABASE IF EXISTS ${quotedName} WITH (FORCE)`));
+  await withMaintenanceDatabase(databaseUrl, (admin, quotedName) =>
+    admin.query(`DROP DATABASE IF EXISTS ${quotedName} WITH (FORCE)`),
+  );
 }
 
 /** Creates the database if needed and applies pending migrations; returns their names. */
@@ -72,11 +74,15 @@ export async function migrate(databaseUrl: string): Promise<string[]> {
 export async function checkDatabase(ds: DataSource): Promise<void> {
   if (!ds.isInitialized) await ds.initialize();
   await ds.query('SELECT 1');
-  if (await ds.showMigrations()) throw new Error('the database schema is not up to date: run `npm run migrate` (or `npx xray migrate`)');
+  if (await ds.showMigrations())
+    throw new Error('the database schema is not up to date: run `npm run migrate` (or `npx xray migrate`)');
 }
 
 /** Runs `work` connected to the server's `postgres` database, with the URL's database name quoted as an identifier. */
-async function withMaintenanceDatabase<T>(databaseUrl: string, work: (admin: Client, quotedName: string) => Promise<T>): Promise<T> {
+async function withMaintenanceDatabase<T>(
+  databaseUrl: string,
+  work: (admin: Client, quotedName: string) => Promise<T>,
+): Promise<T> {
   const url = new URL(databaseUrl);
   const quotedName = `"${decodeURIComponent(url.pathname.slice(1)).replace(/"/g, '""')}"`;
   url.pathname = '/postgres';

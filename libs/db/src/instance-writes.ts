@@ -16,12 +16,22 @@ export interface InstanceRef {
 
 export async function findInstance(ds: DataSource, id: string): Promise<InstanceRef | undefined> {
   const [row] = await ds.query('SELECT id, study_id, client_id, status, object_key FROM instances WHERE id = $1', [id]);
-  return row && { id: row.id, studyId: row.study_id, clientId: row.client_id, status: row.status, objectKey: row.object_key };
+  return (
+    row && { id: row.id, studyId: row.study_id, clientId: row.client_id, status: row.status, objectKey: row.object_key }
+  );
 }
 
 /** Moves an instance to `to` when it is in one of `from`; false when it was not. */
-export async function transitionInstance(ds: DataSource, id: string, from: InstanceStatus[], to: InstanceStatus): Promise<boolean> {
-  const [, count] = await ds.query(`UPDATE instances SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2)`, [id, from, to]);
+export async function transitionInstance(
+  ds: DataSource,
+  id: string,
+  from: InstanceStatus[],
+  to: InstanceStatus,
+): Promise<boolean> {
+  const [, count] = await ds.query(
+    `UPDATE instances SET status = $3, updated_at = now() WHERE id = $1 AND status = ANY($2)`,
+    [id, from, to],
+  );
   return count > 0;
 }
 
@@ -61,7 +71,20 @@ export async function savePrediction(ds: DataSource, p: PredictionInput): Promis
         WHERE id = $1 AND status IN ('queued', 'classifying')
      )
      SELECT id FROM saved`,
-    [p.instanceId, p.model.name, p.model.version, p.model.sha256, p.label, p.classIndex, p.confidence, p.band, JSON.stringify(p.top5), JSON.stringify(p.probabilities), JSON.stringify(p.preprocessing), p.dicom ? JSON.stringify(p.dicom) : null],
+    [
+      p.instanceId,
+      p.model.name,
+      p.model.version,
+      p.model.sha256,
+      p.label,
+      p.classIndex,
+      p.confidence,
+      p.band,
+      JSON.stringify(p.top5),
+      JSON.stringify(p.probabilities),
+      JSON.stringify(p.preprocessing),
+      p.dicom ? JSON.stringify(p.dicom) : null,
+    ],
   );
   return row.id;
 }
@@ -76,13 +99,27 @@ export interface PredictionRef {
 }
 
 export async function findPrediction(ds: DataSource, id: string): Promise<PredictionRef | undefined> {
-  const [row] = await ds.query('SELECT id, instance_id, class_index, model_sha256, model_version, preprocessing FROM predictions WHERE id = $1', [id]);
-  return row && { id: row.id, instanceId: row.instance_id, classIndex: row.class_index, modelSha256: row.model_sha256, modelVersion: row.model_version, preprocessing: row.preprocessing };
+  const [row] = await ds.query(
+    'SELECT id, instance_id, class_index, model_sha256, model_version, preprocessing FROM predictions WHERE id = $1',
+    [id],
+  );
+  return (
+    row && {
+      id: row.id,
+      instanceId: row.instance_id,
+      classIndex: row.class_index,
+      modelSha256: row.model_sha256,
+      modelVersion: row.model_version,
+      preprocessing: row.preprocessing,
+    }
+  );
 }
 
 /** The latest prediction of an instance (to re-enqueue its explanation after a crash). */
 export async function latestPredictionId(ds: DataSource, instanceId: string): Promise<string | undefined> {
-  const [row] = await ds.query('SELECT id FROM predictions WHERE instance_id = $1 ORDER BY created_at DESC LIMIT 1', [instanceId]);
+  const [row] = await ds.query('SELECT id FROM predictions WHERE instance_id = $1 ORDER BY created_at DESC LIMIT 1', [
+    instanceId,
+  ]);
   return row?.id;
 }
 
@@ -101,6 +138,15 @@ export async function saveExplanation(ds: DataSource, e: ExplanationInput): Prom
          overlay_key = EXCLUDED.overlay_key, error_code = EXCLUDED.error_code, error_message = EXCLUDED.error_message
      )
      UPDATE instances SET status = 'done', updated_at = now() WHERE id = $2 AND status IN ('classified', 'explaining')`,
-    [e.predictionId, e.instanceId, e.status, done ? e.layer : null, done ? e.heatmapKey : null, done ? e.overlayKey : null, done ? null : e.errorCode, done ? null : e.errorMessage],
+    [
+      e.predictionId,
+      e.instanceId,
+      e.status,
+      done ? e.layer : null,
+      done ? e.heatmapKey : null,
+      done ? e.overlayKey : null,
+      done ? null : e.errorCode,
+      done ? null : e.errorMessage,
+    ],
   );
 }

@@ -1,8 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { testDatabaseUrl, uniqueName } from '@xray/testing';
-import { createClientWithKey, createDataSource, dropDatabase, hashApiKey, listApiKeys, migrate, revokeApiKey, rotateApiKey } from './index';
-import { failInstance, savePrediction, saveExplanation, transitionInstance, type PredictionInput } from './instance-writes';
+import {
+  createClientWithKey,
+  createDataSource,
+  dropDatabase,
+  hashApiKey,
+  listApiKeys,
+  migrate,
+  revokeApiKey,
+  rotateApiKey,
+} from './index';
+import {
+  failInstance,
+  savePrediction,
+  saveExplanation,
+  transitionInstance,
+  type PredictionInput,
+} from './instance-writes';
 import { recordStudyProgress, reachedEvents, rollUpStatus } from './study-progress';
 import { loadStudyViews } from './study-views';
 
@@ -24,7 +39,10 @@ afterAll(async () => {
 async function seedStudy(instances: number, callbackUrl: string | null = 'http://127.0.0.1:9/hook') {
   const { clientId } = await createClientWithKey(ds, { name: 'hospital' });
   const studyId = randomUUID();
-  await ds.query(`INSERT INTO studies (id, client_id, status, priority, callback_url, correlation_id) VALUES ($1, $2, 'queued', 'routine', $3, 'c1')`, [studyId, clientId, callbackUrl]);
+  await ds.query(
+    `INSERT INTO studies (id, client_id, status, priority, callback_url, correlation_id) VALUES ($1, $2, 'queued', 'routine', $3, 'c1')`,
+    [studyId, clientId, callbackUrl],
+  );
   const ids: string[] = [];
   for (let i = 0; i < instances; i++) {
     const id = randomUUID();
@@ -63,9 +81,15 @@ describe('api keys', () => {
   it('rotates a key: a new key for the same client and kind, the old one revoked, the webhook secret kept', async () => {
     const issued = await createClientWithKey(ds, { name: 'rotating', admin: true });
     const rotated = (await rotateApiKey(ds, issued.apiKeyId))!;
-    expect(rotated).toMatchObject({ clientId: issued.clientId, kind: 'admin', apiKey: expect.stringMatching(/^xr_admin_/) });
+    expect(rotated).toMatchObject({
+      clientId: issued.clientId,
+      kind: 'admin',
+      apiKey: expect.stringMatching(/^xr_admin_/),
+    });
     expect(rotated.apiKey).not.toBe(issued.apiKey);
-    const active = await ds.query('SELECT id, key_hash FROM api_keys WHERE client_id = $1 AND revoked_at IS NULL', [issued.clientId]);
+    const active = await ds.query('SELECT id, key_hash FROM api_keys WHERE client_id = $1 AND revoked_at IS NULL', [
+      issued.clientId,
+    ]);
     expect(active).toEqual([{ id: rotated.apiKeyId, key_hash: hashApiKey(rotated.apiKey) }]);
     const [client] = await ds.query('SELECT webhook_secret FROM clients WHERE id = $1', [issued.clientId]);
     expect(client.webhook_secret).toBe(issued.webhookSecret);
@@ -78,7 +102,13 @@ describe('api keys', () => {
     expect(await revokeApiKey(ds, issued.apiKeyId)).toBe(false);
     expect(await revokeApiKey(ds, 'not-a-uuid')).toBe(false);
     const listed = await listApiKeys(ds);
-    expect(listed.find((k) => k.id === issued.apiKeyId)).toMatchObject({ clientId: issued.clientId, clientName: 'leaving', kind: 'client', prefix: issued.apiKey.slice(0, 10), revokedAt: expect.any(Date) });
+    expect(listed.find((k) => k.id === issued.apiKeyId)).toMatchObject({
+      clientId: issued.clientId,
+      clientName: 'leaving',
+      kind: 'client',
+      prefix: issued.apiKey.slice(0, 10),
+      revokedAt: expect.any(Date),
+    });
     expect(JSON.stringify(listed)).not.toContain(issued.apiKey);
   });
 });
@@ -105,13 +135,30 @@ describe('study status and events', () => {
     await failInstance(ds, ids[1], 'CORRUPT_FILE', 'cut short');
 
     // Two workers finishing at once both record progress: still one event.
-    const [a, b] = await Promise.all([recordStudyProgress(ds, studyId, publicUrl), recordStudyProgress(ds, studyId, publicUrl)]);
+    const [a, b] = await Promise.all([
+      recordStudyProgress(ds, studyId, publicUrl),
+      recordStudyProgress(ds, studyId, publicUrl),
+    ]);
     expect(a.status).toBe('classified');
     expect(a.pendingDeliveryIds).toEqual(b.pendingDeliveryIds);
     expect(a.pendingDeliveryIds).toHaveLength(1);
 
-    await saveExplanation(ds, { predictionId: p1, instanceId: ids[0], status: 'done', layer: 'out_relu', heatmapKey: 'h', overlayKey: 'o' });
-    await saveExplanation(ds, { predictionId: p1, instanceId: ids[0], status: 'done', layer: 'out_relu', heatmapKey: 'h', overlayKey: 'o' });
+    await saveExplanation(ds, {
+      predictionId: p1,
+      instanceId: ids[0],
+      status: 'done',
+      layer: 'out_relu',
+      heatmapKey: 'h',
+      overlayKey: 'o',
+    });
+    await saveExplanation(ds, {
+      predictionId: p1,
+      instanceId: ids[0],
+      status: 'done',
+      layer: 'out_relu',
+      heatmapKey: 'h',
+      overlayKey: 'o',
+    });
     const done = await recordStudyProgress(ds, studyId, publicUrl);
     expect(done.status).toBe('done');
     // The study.classified delivery recorded earlier is still pending: returned again, with the new study.completed one.
@@ -119,7 +166,9 @@ describe('study status and events', () => {
     expect(done.pendingDeliveryIds[0]).toBe(a.pendingDeliveryIds[0]);
     expect((await recordStudyProgress(ds, studyId, publicUrl)).pendingDeliveryIds).toEqual(done.pendingDeliveryIds);
     await ds.query(`UPDATE webhook_deliveries SET status = 'delivered' WHERE id = $1`, [a.pendingDeliveryIds[0]]);
-    expect((await recordStudyProgress(ds, studyId, publicUrl)).pendingDeliveryIds).toEqual([done.pendingDeliveryIds[1]]);
+    expect((await recordStudyProgress(ds, studyId, publicUrl)).pendingDeliveryIds).toEqual([
+      done.pendingDeliveryIds[1],
+    ]);
 
     const counts = await ds.query(
       `SELECT (SELECT count(*)::int FROM predictions p JOIN instances i ON i.id = p.instance_id WHERE i.study_id = $1) AS predictions,
@@ -129,9 +178,13 @@ describe('study status and events', () => {
       [studyId],
     );
     expect(counts).toEqual([{ predictions: 1, explanations: 1, events: 2, deliveries: 2 }]);
-    const events = await ds.query('SELECT type, payload FROM webhook_events WHERE study_id = $1 ORDER BY created_at', [studyId]);
+    const events = await ds.query('SELECT type, payload FROM webhook_events WHERE study_id = $1 ORDER BY created_at', [
+      studyId,
+    ]);
     expect(events.map((e: { type: string }) => e.type)).toEqual(['study.classified', 'study.completed']);
-    expect(events[1].payload.data.study.instances[0].explanation.heatmapUrl).toBe(`http://gw/v1/instances/${ids[0]}/heatmap`);
+    expect(events[1].payload.data.study.instances[0].explanation.heatmapUrl).toBe(
+      `http://gw/v1/instances/${ids[0]}/heatmap`,
+    );
   });
 
   it('does not let a late duplicate undo a later state', async () => {

@@ -39,7 +39,11 @@ export function reachedEvents(statuses: InstanceStatus[]): WebhookEventType[] {
  * Must run after the instance update has committed, so that of two concurrent last
  * instances at least one sees the other's status.
  */
-export async function recordStudyProgress(ds: DataSource, studyId: string, publicUrl: string): Promise<{ status: StudyStatus; pendingDeliveryIds: string[] }> {
+export async function recordStudyProgress(
+  ds: DataSource,
+  studyId: string,
+  publicUrl: string,
+): Promise<{ status: StudyStatus; pendingDeliveryIds: string[] }> {
   // One round trip: the instances' statuses and the events recorded earlier (study.classified, when the explain
   // worker completes the study), which need no new payload.
   const [{ statuses, recorded }]: Array<{ statuses: InstanceStatus[]; recorded: RecordedEvent[] }> = await ds.query(
@@ -66,7 +70,12 @@ export async function recordStudyProgress(ds: DataSource, studyId: string, publi
       : await ds.transaction(async (em) => {
           const [view] = await loadStudyViews(em, [studyId], publicUrl);
           const eventId = randomUUID();
-          const payload: WebhookEvent = { id: eventId, type, createdAt: new Date().toISOString(), data: { study: view } };
+          const payload: WebhookEvent = {
+            id: eventId,
+            type,
+            createdAt: new Date().toISOString(),
+            data: { study: view },
+          };
           // DO UPDATE (of nothing) so that RETURNING also gives the row a concurrent call inserted first.
           const [event]: Array<{ id: string }> = await em.query(
             `INSERT INTO webhook_events (id, client_id, study_id, type, payload) VALUES ($1, $2, $3, $4, $5)

@@ -92,7 +92,13 @@ function instanceView(row: InstanceRow, publicUrl: string): InstanceDto {
     size: Number(row.size),
     imageUrl: `${base}/image`,
     prediction: row.p_id
-      ? { label: row.label!, classIndex: row.class_index!, confidence: row.confidence!, band: row.band!, top5: row.top5 ?? [] }
+      ? {
+          label: row.label!,
+          classIndex: row.class_index!,
+          confidence: row.confidence!,
+          band: row.band!,
+          top5: row.top5 ?? [],
+        }
       : null,
     explanation: row.p_id
       ? {

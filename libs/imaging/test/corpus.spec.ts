@@ -45,7 +45,13 @@ describeWithShared('NEMA WG04 radiographs', ['data/dicom/wg04'], () => {
     const frame = await decodeStoredFrame(wg04(`${rg}_${variant}`));
     const image = await renderStoredFrame(frame);
     const expected = facts[rg];
-    expect({ variant, width: frame.pixelModule.columns, height: frame.pixelModule.rows, photometric: frame.metadata.photometricInterpretation, bitsStored: frame.metadata.bitsStored }).toEqual({
+    expect({
+      variant,
+      width: frame.pixelModule.columns,
+      height: frame.pixelModule.rows,
+      photometric: frame.metadata.photometricInterpretation,
+      bitsStored: frame.metadata.bitsStored,
+    }).toEqual({
       variant,
       ...expected,
     });
@@ -140,8 +146,26 @@ describeWithShared('pydicom test files', ['data/dicom/pydicom'], () => {
 
   // Same pixels whatever the encoding: implicit/explicit, big endian, RLE, JPEG-LS, JPEG 2000.
   it.each([
-    ['MR_small.dcm', ['MR_small_implicit.dcm', 'MR_small_bigendian.dcm', 'MR_small_expb.dcm', 'MR_small_RLE.dcm', 'MR_small_jp2klossless.dcm', 'MR_small_jpeg_ls_lossless.dcm']],
-    ['emri_small.dcm', ['emri_small_big_endian.dcm', 'emri_small_RLE.dcm', 'emri_small_jpeg_ls_lossless.dcm', 'emri_small_jpeg_2k_lossless.dcm']],
+    [
+      'MR_small.dcm',
+      [
+        'MR_small_implicit.dcm',
+        'MR_small_bigendian.dcm',
+        'MR_small_expb.dcm',
+        'MR_small_RLE.dcm',
+        'MR_small_jp2klossless.dcm',
+        'MR_small_jpeg_ls_lossless.dcm',
+      ],
+    ],
+    [
+      'emri_small.dcm',
+      [
+        'emri_small_big_endian.dcm',
+        'emri_small_RLE.dcm',
+        'emri_small_jpeg_ls_lossless.dcm',
+        'emri_small_jpeg_2k_lossless.dcm',
+      ],
+    ],
     ['OBXXXX1A.dcm', ['OBXXXX1A_expb.dcm', 'OBXXXX1A_rle.dcm', 'OBXXXX1A_rle_2frame.dcm']],
     ['SC_rgb.dcm', ['SC_rgb_expb.dcm', 'SC_rgb_rle.dcm', 'SC_rgb_2frame.dcm', 'SC_rgb_jpeg_gdcm.dcm']],
     ['rtdose.dcm', ['rtdose_1frame.dcm', 'rtdose_expb.dcm', 'rtdose_rle.dcm']],
@@ -182,7 +206,12 @@ describeWithShared('pydicom test files', ['data/dicom/pydicom'], () => {
     ['ExplVR_BigEnd.dcm', 80, 60, 'none', 'RGB'],
   ])('%s decodes (%dx%d, %s window)', async (name, width, height, source, photometric) => {
     const image = await decodeImage(pydicom(name));
-    expect({ width: image.width, height: image.height, source: image.window?.source, photometric: image.metadata.photometricInterpretation }).toEqual({
+    expect({
+      width: image.width,
+      height: image.height,
+      source: image.window?.source,
+      photometric: image.metadata.photometricInterpretation,
+    }).toEqual({
       width,
       height,
       source,
@@ -194,7 +223,9 @@ describeWithShared('pydicom test files', ['data/dicom/pydicom'], () => {
 
   it('renders the colour variants of SC_rgb alike: YBR, 16/32-bit and lossy JPEG (mean <= 1, max <= 10 levels)', async () => {
     const base = (await decodeImage(pydicom('SC_rgb.dcm'))).pixels;
-    const variants = readdirSync(sharedPath('data/dicom/pydicom')).filter((f) => /^SC_(rgb|ybr)_/.test(f) && !f.includes('small_odd'));
+    const variants = readdirSync(sharedPath('data/dicom/pydicom')).filter(
+      (f) => /^SC_(rgb|ybr)_/.test(f) && !f.includes('small_odd'),
+    );
     expect(variants.length).toBeGreaterThan(30);
     for (const name of variants) {
       const d = difference((await decodeImage(pydicom(name))).pixels, base);

@@ -152,7 +152,8 @@ export function buildDicom(elements: Element[], options: BuildOptions = {}): Uin
   if (options.transformDataSet) dataSet = options.transformDataSet(dataSet);
   if (options.meta === false) return dataSet;
   const tsUid =
-    options.transferSyntaxUid ?? (syntax === 'implicit-le' ? UID.implicitLE : syntax === 'explicit-be' ? UID.explicitBE : UID.explicitLE);
+    options.transferSyntaxUid ??
+    (syntax === 'implicit-le' ? UID.implicitLE : syntax === 'explicit-be' ? UID.explicitBE : UID.explicitLE);
   const metaBody = encodeDataSet(
     [
       { tag: 0x00020001, vr: 'OB', value: Uint8Array.from([0, 1]) },

@@ -38,7 +38,13 @@ describe('greyscale pipeline on generated DICOM', () => {
 
   it('inverts MONOCHROME1 so that bone is bright, with the min-max window when the file has none', async () => {
     const bytes = buildDicom(
-      imageElements({ rows: 1, columns: 4, bitsAllocated: 8, photometric: 'MONOCHROME1', pixelData: Uint8Array.from([0, 50, 100, 200]) }),
+      imageElements({
+        rows: 1,
+        columns: 4,
+        bitsAllocated: 8,
+        photometric: 'MONOCHROME1',
+        pixelData: Uint8Array.from([0, 50, 100, 200]),
+      }),
     );
     const image = await decodeImage(bytes);
     expect([...image.pixels]).toEqual([255, 191, 127, 0]);
@@ -47,19 +53,35 @@ describe('greyscale pipeline on generated DICOM', () => {
 
   it('reads signed pixels and masks bits above Bits Stored', async () => {
     const signed = buildDicom(
-      imageElements({ rows: 1, columns: 4, signed: true, pixelData: Uint16Array.from([-2000, -1000, 0, 1000].map((v) => v & 0xffff)) }),
+      imageElements({
+        rows: 1,
+        columns: 4,
+        signed: true,
+        pixelData: Uint16Array.from([-2000, -1000, 0, 1000].map((v) => v & 0xffff)),
+      }),
     );
     expect([...(await decodeImage(signed)).pixels]).toEqual([0, 85, 170, 255]);
     // 12 bits stored, signed: 0xFFFE and 0x0FFE are both -2; 0xF005 is 5 (junk above bit 11).
     const masked = buildDicom(
-      imageElements({ rows: 1, columns: 4, signed: true, bitsStored: 12, pixelData: Uint16Array.from([0xfffe, 0x0ffe, 0xf005, 0x0005]) }),
+      imageElements({
+        rows: 1,
+        columns: 4,
+        signed: true,
+        bitsStored: 12,
+        pixelData: Uint16Array.from([0xfffe, 0x0ffe, 0xf005, 0x0005]),
+      }),
     );
     expect([...(await decodeImage(masked)).pixels]).toEqual([0, 0, 255, 255]);
   });
 
   it('excludes the pixel padding value from the window and renders it black', async () => {
     const bytes = buildDicom(
-      imageElements({ rows: 1, columns: 4, pixelData: Uint16Array.from([0, 100, 200, 300]), extra: [us(0x00280120, 0)] }),
+      imageElements({
+        rows: 1,
+        columns: 4,
+        pixelData: Uint16Array.from([0, 100, 200, 300]),
+        extra: [us(0x00280120, 0)],
+      }),
     );
     const image = await decodeImage(bytes);
     expect([...image.pixels]).toEqual([0, 0, 128, 255]);
@@ -73,18 +95,34 @@ describe('greyscale pipeline on generated DICOM', () => {
       value: [[us(0x00283002, ...descriptor), { tag: 0x00283006, vr: 'US', value: data }]],
     });
     const voi = await decodeImage(
-      buildDicom(imageElements({ rows: 1, columns: 4, pixelData: Uint16Array.from([0, 1, 2, 3]), extra: [lut(0x00283010, [4, 0, 8], [0, 10, 200, 255])] })),
+      buildDicom(
+        imageElements({
+          rows: 1,
+          columns: 4,
+          pixelData: Uint16Array.from([0, 1, 2, 3]),
+          extra: [lut(0x00283010, [4, 0, 8], [0, 10, 200, 255])],
+        }),
+      ),
     );
     expect([...voi.pixels]).toEqual([0, 10, 200, 255]);
     expect(voi.window?.source).toBe('voi-lut-sequence');
     const modality = await decodeImage(
-      buildDicom(imageElements({ rows: 1, columns: 4, pixelData: Uint16Array.from([0, 1, 2, 3]), extra: [lut(0x00283000, [4, 0, 16], [100, 50, 25, 0])] })),
+      buildDicom(
+        imageElements({
+          rows: 1,
+          columns: 4,
+          pixelData: Uint16Array.from([0, 1, 2, 3]),
+          extra: [lut(0x00283000, [4, 0, 16], [100, 50, 25, 0])],
+        }),
+      ),
     );
     expect([...modality.pixels]).toEqual([255, 128, 64, 0]);
   });
 
   it('uses the first frame of a multi-frame object', async () => {
-    const bytes = buildDicom(imageElements({ rows: 1, columns: 3, frames: 2, pixelData: Uint16Array.from([10, 20, 30, 7, 7, 7]) }));
+    const bytes = buildDicom(
+      imageElements({ rows: 1, columns: 3, frames: 2, pixelData: Uint16Array.from([10, 20, 30, 7, 7, 7]) }),
+    );
     const image = await decodeImage(bytes);
     expect([...image.pixels]).toEqual([0, 128, 255]);
     expect(image.metadata.numberOfFrames).toBe(2);
@@ -92,13 +130,26 @@ describe('greyscale pipeline on generated DICOM', () => {
 
   it('turns RGB into Rec. 601 luma', async () => {
     const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
-    const image = await decodeImage(buildDicom(imageElements({ rows: 2, columns: 2, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'RGB', pixelData: rgb })));
+    const image = await decodeImage(
+      buildDicom(
+        imageElements({
+          rows: 2,
+          columns: 2,
+          bitsAllocated: 8,
+          samplesPerPixel: 3,
+          photometric: 'RGB',
+          pixelData: rgb,
+        }),
+      ),
+    );
     expect([...image.pixels]).toEqual([76, 150, 29, 255]);
     expect(image.window?.source).toBe('none');
   });
 
   it('keeps patient names and ids out of the metadata', async () => {
-    const image = await decodeImage(buildDicom(imageElements({ rows: 1, columns: 2, pixelData: Uint16Array.from([1, 2]) })));
+    const image = await decodeImage(
+      buildDicom(imageElements({ rows: 1, columns: 2, pixelData: Uint16Array.from([1, 2]) })),
+    );
     expect(image.metadata).toEqual({
       sopInstanceUid: '1.2.3.4.5.6.7',
       studyInstanceUid: '1.2.3.4.1',
@@ -130,17 +181,32 @@ describe('encodings of the same generated image give the same pixels', () => {
     const reference = (await decodeImage(nativeVariants()[0][1])).pixels;
     for (const [name, bytes] of await compressedVariants()) {
       const frame = await decodeStoredFrame(bytes);
-      expect({ name, equal: Array.from(frame.samples).every((v, i) => v === expected[i]) }).toEqual({ name, equal: true });
+      expect({ name, equal: Array.from(frame.samples).every((v, i) => v === expected[i]) }).toEqual({
+        name,
+        equal: true,
+      });
       expect((await decodeImage(bytes)).pixels).toEqual(reference);
     }
   });
 });
 
 describe('lossy encodings of the generated image stay close', () => {
-  const lossy = async (uid: string, samples: Uint8Array | Uint16Array, bitsStored: number, encode: (ctx: Context) => Context) => {
+  const lossy = async (
+    uid: string,
+    samples: Uint8Array | Uint16Array,
+    bitsStored: number,
+    encode: (ctx: Context) => Context,
+  ) => {
     const encoded = await encodeFrame(samples, bitsStored, encode);
     const bitsAllocated = samples instanceof Uint8Array ? 8 : 16;
-    const elements = imageElements({ rows: RAMP.rows, columns: RAMP.columns, bitsAllocated, bitsStored, pixelVr: 'OB', pixelData: { fragments: [encoded] } });
+    const elements = imageElements({
+      rows: RAMP.rows,
+      columns: RAMP.columns,
+      bitsAllocated,
+      bitsStored,
+      pixelVr: 'OB',
+      pixelData: { fragments: [encoded] },
+    });
     const { samples: decoded } = await decodeStoredFrame(buildDicom(elements, { transferSyntaxUid: uid }));
     let sum = 0;
     let max = 0;
@@ -153,16 +219,22 @@ describe('lossy encodings of the generated image stay close', () => {
   };
 
   it('JPEG-LS near-lossless keeps every sample within its NEAR bound', async () => {
-    const d = await lossy(UID.jpegLsNear, RAMP.stored, 12, (ctx) => NativeCodecs.encodeJpegLs(ctx, { lossy: true, allowedLossyError: 3 }));
+    const d = await lossy(UID.jpegLsNear, RAMP.stored, 12, (ctx) =>
+      NativeCodecs.encodeJpegLs(ctx, { lossy: true, allowedLossyError: 3 }),
+    );
     expect(d.max).toBeLessThanOrEqual(3);
     expect(d.meanAbs).toBeGreaterThan(0);
   });
 
   it('JPEG baseline (8-bit) and JPEG 2000 lossy stay within 2% mean error of the range', async () => {
     const grey8 = Uint8Array.from(RAMP.stored, (v) => v >> 4);
-    const baseline = await lossy(UID.jpegBaseline, grey8, 8, (ctx) => NativeCodecs.encodeJpeg(ctx, { lossy: true, quality: 90 }));
+    const baseline = await lossy(UID.jpegBaseline, grey8, 8, (ctx) =>
+      NativeCodecs.encodeJpeg(ctx, { lossy: true, quality: 90 }),
+    );
     expect(baseline.meanAbs).toBeLessThanOrEqual(0.02 * 255);
-    const j2k = await lossy(UID.j2kLossy, RAMP.stored, 12, (ctx) => NativeCodecs.encodeJpeg2000(ctx, { lossy: true, rate: 10 }));
+    const j2k = await lossy(UID.j2kLossy, RAMP.stored, 12, (ctx) =>
+      NativeCodecs.encodeJpeg2000(ctx, { lossy: true, rate: 10 }),
+    );
     expect(j2k.meanAbs).toBeLessThanOrEqual(0.02 * 4095);
   });
 });
@@ -177,7 +249,10 @@ describe('errors are typed', () => {
   });
 
   it('UNSUPPORTED_TRANSFER_SYNTAX names the UID', async () => {
-    const error = await expectCode(decodeImage(buildDicom(image(), { transferSyntaxUid: '1.2.840.10008.1.2.4.100' })), 'UNSUPPORTED_TRANSFER_SYNTAX');
+    const error = await expectCode(
+      decodeImage(buildDicom(image(), { transferSyntaxUid: '1.2.840.10008.1.2.4.100' })),
+      'UNSUPPORTED_TRANSFER_SYNTAX',
+    );
     expect(error.message).toContain('1.2.840.10008.1.2.4.100');
   });
 
@@ -187,7 +262,9 @@ describe('errors are typed', () => {
     await expectCode(decodeImage(buildDicom(image([us(0x00280100, 12)]))), 'CORRUPT_FILE');
     const bytes = buildDicom(image());
     await expectCode(decodeImage(bytes.subarray(0, bytes.length - 5)), 'CORRUPT_FILE');
-    const junkJ2k = buildDicom(image([], { fragments: [Uint8Array.from([0xff, 0x4f, 0xff, 0x51, 1, 2, 3, 4])] }), { transferSyntaxUid: UID.j2k });
+    const junkJ2k = buildDicom(image([], { fragments: [Uint8Array.from([0xff, 0x4f, 0xff, 0x51, 1, 2, 3, 4])] }), {
+      transferSyntaxUid: UID.j2k,
+    });
     await expectCode(decodeImage(junkJ2k), 'CORRUPT_FILE');
     // The codec module is replaced after a failure and keeps working.
     for (const [name, compressed] of await compressedVariants()) {
@@ -196,7 +273,12 @@ describe('errors are typed', () => {
   });
 
   it('UNSUPPORTED_FORMAT for anything else', () => {
-    for (const bytes of [new Uint8Array(0), Buffer.from('%PDF-1.7 hello'), Buffer.from('GIF89a......'), encodeDataSet([{ tag: 0x00990001, vr: 'LO', value: 'x' }], 'explicit-le')]) {
+    for (const bytes of [
+      new Uint8Array(0),
+      Buffer.from('%PDF-1.7 hello'),
+      Buffer.from('GIF89a......'),
+      encodeDataSet([{ tag: 0x00990001, vr: 'LO', value: 'x' }], 'explicit-le'),
+    ]) {
       expect(() => detectFormat(bytes)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_FORMAT' }));
     }
   });
@@ -207,7 +289,9 @@ describe('PNG and JPEG', () => {
 
   it('decodes PNG by content to exact grey values (RGB grey as in the training PNGs)', async () => {
     const rgb = Uint8Array.from([...grey].flatMap((v) => [v, v, v]));
-    const png = await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } }).png().toBuffer();
+    const png = await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } })
+      .png()
+      .toBuffer();
     expect(detectFormat(png)).toBe('png');
     const image = await decodeImage(png);
     expect(image).toMatchObject({ format: 'png', width: 3, height: 2, window: null });
@@ -215,43 +299,79 @@ describe('PNG and JPEG', () => {
   });
 
   it('decodes JPEG', async () => {
-    const jpeg = await sharp({ create: { width: 16, height: 8, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 16, height: 8, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .jpeg()
+      .toBuffer();
     const image = await decodeImage(jpeg);
     expect(image).toMatchObject({ format: 'jpeg', width: 16, height: 8 });
     for (const v of image.pixels) expect(Math.abs(v - 128)).toBeLessThanOrEqual(2);
   });
 
   it('CORRUPT_FILE for a truncated PNG', async () => {
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
     await expectCode(decodeImage(png.subarray(0, 60)), 'CORRUPT_FILE');
   });
 
   it('renderPng writes the rendering at native size', async () => {
     const png = await renderPng({ pixels: grey, width: 3, height: 2 });
-    expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 3, height: 2, channels: 1, depth: 'uchar' });
+    expect(await sharp(png).metadata()).toMatchObject({
+      format: 'png',
+      width: 3,
+      height: 2,
+      channels: 1,
+      depth: 'uchar',
+    });
     const { data } = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     expect([...data]).toEqual([...grey]);
   });
 });
 
 describe('toModelInput', () => {
-  const white = { format: 'png' as const, width: 4, height: 2, pixels: new Uint8Array(8).fill(255), window: null, metadata: {}, decodeMs: 0 };
+  const white = {
+    format: 'png' as const,
+    width: 4,
+    height: 2,
+    pixels: new Uint8Array(8).fill(255),
+    window: null,
+    metadata: {},
+    decodeMs: 0,
+  };
 
   it('stretches to the input size, replicates grey into 3 channels and normalises to [-1, 1]', async () => {
-    const input = await toModelInput(white, { width: 8, height: 8, channels: 3, normalization: 'minus1to1', resize: 'stretch' });
+    const input = await toModelInput(white, {
+      width: 8,
+      height: 8,
+      channels: 3,
+      normalization: 'minus1to1',
+      resize: 'stretch',
+    });
     expect(input.length).toBe(8 * 8 * 3);
     for (const v of input) expect(v).toBeCloseTo(1, 5);
   });
 
   it('letterboxes with black borders, keeping the aspect ratio', async () => {
-    const input = await toModelInput(white, { width: 8, height: 8, channels: 1, normalization: 'zero1', resize: 'letterbox' });
+    const input = await toModelInput(white, {
+      width: 8,
+      height: 8,
+      channels: 1,
+      normalization: 'zero1',
+      resize: 'letterbox',
+    });
     expect(input[0]).toBeCloseTo(0, 5); // top-left: border
     expect(input[4 * 8 + 4]).toBeCloseTo(1, 5); // centre: image
     expect(input[7 * 8 + 4]).toBeCloseTo(0, 5); // bottom: border
   });
 
   it('applies ImageNet mean/std per channel', async () => {
-    const input = await toModelInput(white, { width: 2, height: 2, channels: 3, normalization: 'imagenet', resize: 'stretch' });
+    const input = await toModelInput(white, {
+      width: 2,
+      height: 2,
+      channels: 3,
+      normalization: 'imagenet',
+      resize: 'stretch',
+    });
     expect(input[0]).toBeCloseTo((1 - 0.485) / 0.229, 4);
     expect(input[1]).toBeCloseTo((1 - 0.456) / 0.224, 4);
     expect(input[2]).toBeCloseTo((1 - 0.406) / 0.225, 4);
@@ -261,13 +381,21 @@ describe('toModelInput', () => {
 describe('bitstream headers are checked before a codec runs', () => {
   it('CORRUPT_FILE when the compressed frame declares another size than Rows/Columns', async () => {
     const encoded = await encodeFrame(RAMP.stored, 12, (ctx) => NativeCodecs.encodeJpeg2000(ctx, { lossy: false }));
-    const elements = imageElements({ rows: RAMP.rows * 2, columns: RAMP.columns, bitsStored: 12, pixelVr: 'OB', pixelData: { fragments: [encoded] } });
+    const elements = imageElements({
+      rows: RAMP.rows * 2,
+      columns: RAMP.columns,
+      bitsStored: 12,
+      pixelVr: 'OB',
+      pixelData: { fragments: [encoded] },
+    });
     const error = await expectCode(decodeImage(buildDicom(elements, { transferSyntaxUid: UID.j2k })), 'CORRUPT_FILE');
     expect(error.message).toContain(`declares ${RAMP.columns}x${RAMP.rows}`);
   });
 
   it('CORRUPT_FILE when Number of Frames promises more than the Pixel Data holds', async () => {
-    const bytes = buildDicom(imageElements({ rows: 1, columns: 3, frames: 3, pixelData: Uint16Array.from([10, 20, 30, 7, 7, 7]) }));
+    const bytes = buildDicom(
+      imageElements({ rows: 1, columns: 3, frames: 3, pixelData: Uint16Array.from([10, 20, 30, 7, 7, 7]) }),
+    );
     await expectCode(decodeImage(bytes), 'CORRUPT_FILE');
   });
 });

@@ -24,7 +24,9 @@ async function main(): Promise<void> {
       const image = await decodeImage(bytes);
       outcome = image.pixels.length === image.width * image.height && image.width > 0 ? 'decoded' : 'bad image';
     } catch (error) {
-      outcome = isXrayError(error) ? error.code : `crash: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+      outcome = isXrayError(error)
+        ? error.code
+        : `crash: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
     }
     port.postMessage({ type: 'done', index, outcome });
   }

@@ -8,7 +8,13 @@ import { compressedVariants, nativeVariants, rasterVariants } from './sample-ima
 const SEED = 20260427;
 /** A case that has not finished after this long counts as a hang. */
 const CASE_TIMEOUT_MS = 10_000;
-const ALLOWED = new Set(['decoded', 'UNSUPPORTED_FORMAT', 'UNSUPPORTED_TRANSFER_SYNTAX', 'NOT_AN_IMAGE', 'CORRUPT_FILE']);
+const ALLOWED = new Set([
+  'decoded',
+  'UNSUPPORTED_FORMAT',
+  'UNSUPPORTED_TRANSFER_SYNTAX',
+  'NOT_AN_IMAGE',
+  'CORRUPT_FILE',
+]);
 
 interface Source {
   name: string;
@@ -30,7 +36,8 @@ function runCases(sources: Source[], cases: FuzzCase[]): Promise<string[]> {
       },
     );
     let watchdog: NodeJS.Timeout | undefined;
-    const describeCase = (i: number) => `case ${i} (${sources[cases[i].source].name}, ${cases[i].kind}, seed ${cases[i].seed})`;
+    const describeCase = (i: number) =>
+      `case ${i} (${sources[cases[i].source].name}, ${cases[i].kind}, seed ${cases[i].seed})`;
     worker.on('message', (m: { type: 'start' | 'done'; index: number; outcome?: string }) => {
       clearTimeout(watchdog);
       if (m.type === 'start') {
@@ -49,13 +56,16 @@ function runCases(sources: Source[], cases: FuzzCase[]): Promise<string[]> {
     worker.on('error', (error: Error) => reject(new Error(`the decoder crashed its thread: ${error.message}`)));
     worker.on('exit', (code) => {
       clearTimeout(watchdog);
-      if (outcomes.filter(Boolean).length < cases.length) reject(new Error(`worker exited (${code}) after ${outcomes.filter(Boolean).length} cases`));
+      if (outcomes.filter(Boolean).length < cases.length)
+        reject(new Error(`worker exited (${code}) after ${outcomes.filter(Boolean).length} cases`));
     });
   });
 }
 
 function expectOnlyTypedOutcomes(sources: Source[], cases: FuzzCase[], outcomes: string[]): void {
-  const untyped = outcomes.flatMap((outcome, i) => (ALLOWED.has(outcome) ? [] : [`${sources[cases[i].source].name} ${cases[i].kind} seed ${cases[i].seed}: ${outcome}`]));
+  const untyped = outcomes.flatMap((outcome, i) =>
+    ALLOWED.has(outcome) ? [] : [`${sources[cases[i].source].name} ${cases[i].kind} seed ${cases[i].seed}: ${outcome}`],
+  );
   expect(untyped).toEqual([]);
   // The corruptions must really exercise both paths.
   expect(outcomes.filter((o) => o === 'decoded').length).toBeGreaterThan(cases.length * 0.05);
@@ -64,8 +74,14 @@ function expectOnlyTypedOutcomes(sources: Source[], cases: FuzzCase[], outcomes:
 
 describe('fuzz: generated images (no ../shared needed)', () => {
   it('600 truncated and bit-flipped variants end decoded or with a typed error, none hangs', async () => {
-    const sources: Source[] = [...nativeVariants(), ...(await compressedVariants()), ...(await rasterVariants())].map(([name, bytes]) => ({ name, bytes, weight: 1 }));
-    const cases = planCases(SEED, 600, sources.map((s) => s.weight));
+    const sources: Source[] = [...nativeVariants(), ...(await compressedVariants()), ...(await rasterVariants())].map(
+      ([name, bytes]) => ({ name, bytes, weight: 1 }),
+    );
+    const cases = planCases(
+      SEED,
+      600,
+      sources.map((s) => s.weight),
+    );
     expectOnlyTypedOutcomes(sources, cases, await runCases(sources, cases));
   }, 120_000);
 });
@@ -96,7 +112,11 @@ describeWithShared('fuzz: real files', ['data/dicom/pydicom', 'data/dicom/wg04']
       bytes: new Uint8Array(readFileSync(sharedPath(rel))),
       weight,
     }));
-    const cases = planCases(SEED + 1, 1000, sources.map((s) => s.weight));
+    const cases = planCases(
+      SEED + 1,
+      1000,
+      sources.map((s) => s.weight),
+    );
     const started = Date.now();
     const outcomes = await runCases(sources, cases);
     expectOnlyTypedOutcomes(sources, cases, outcomes);

@@ -28,7 +28,8 @@ export function mutate(original: Uint8Array, fuzzCase: FuzzCase): Uint8Array {
     // Often lands on a length or a value field: 0xFFFFFFFF, 0 or noise.
     const offset = at(Math.max(1, bytes.length - 4));
     const word = [0xff, 0x00, at(256)][at(3)];
-    for (let i = 0; i < 4 && offset + i < bytes.length; i++) bytes[offset + i] = word === 0xff || word === 0 ? word : at(256);
+    for (let i = 0; i < 4 && offset + i < bytes.length; i++)
+      bytes[offset + i] = word === 0xff || word === 0 ? word : at(256);
     return bytes;
   }
   const region = fuzzCase.kind === 'flip-header-bits' ? Math.min(bytes.length, 1024) : bytes.length;

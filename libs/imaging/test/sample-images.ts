@@ -6,7 +6,8 @@ import { buildDicom, imageElements, UID } from './dicom-builder';
 /** A 64x48, 12-bit ramp: the generated image every encoding test starts from. */
 export const RAMP = { rows: 48, columns: 64, stored: Uint16Array.from({ length: 64 * 48 }, (_, i) => (i * 37) % 4096) };
 
-export const rampElements = () => imageElements({ rows: RAMP.rows, columns: RAMP.columns, bitsStored: 12, pixelData: RAMP.stored });
+export const rampElements = () =>
+  imageElements({ rows: RAMP.rows, columns: RAMP.columns, bitsStored: 12, pixelData: RAMP.stored });
 
 /** The ramp in every uncompressed encoding and header layout. */
 export function nativeVariants(): Array<[string, Uint8Array]> {
@@ -19,7 +20,10 @@ export function nativeVariants(): Array<[string, Uint8Array]> {
     ['no meta header (explicit)', buildDicom(elements, { meta: false })],
     ['no meta header (big endian)', buildDicom(elements, { syntax: 'explicit-be', meta: false })],
     ['"DICM" without the preamble', buildDicom(elements).subarray(128)],
-    ['deflated', buildDicom(elements, { transferSyntaxUid: UID.deflated, transformDataSet: (d) => zlib.deflateRawSync(d) })],
+    [
+      'deflated',
+      buildDicom(elements, { transferSyntaxUid: UID.deflated, transformDataSet: (d) => zlib.deflateRawSync(d) }),
+    ],
   ];
 }
 
@@ -61,7 +65,13 @@ export async function compressedVariants(): Promise<Array<[string, Uint8Array]>>
   for (const [name, uid, encode] of ENCODERS) {
     const encoded = await encodeFrame(RAMP.stored, 12, encode);
     const fragments = uid === UID.rle ? [encoded] : [encoded.subarray(0, 100), encoded.subarray(100)];
-    const elements = imageElements({ rows: RAMP.rows, columns: RAMP.columns, bitsStored: 12, pixelVr: 'OB', pixelData: { fragments } });
+    const elements = imageElements({
+      rows: RAMP.rows,
+      columns: RAMP.columns,
+      bitsStored: 12,
+      pixelVr: 'OB',
+      pixelData: { fragments },
+    });
     variants.push([name, buildDicom(elements, { transferSyntaxUid: uid })]);
   }
   return variants;

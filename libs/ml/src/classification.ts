@@ -9,7 +9,10 @@ export function joinBatch(batch: Float32Array[], card: ModelCard, firstIndex = 0
   const joined = new Float32Array(size * batch.length);
   batch.forEach((image, i) => {
     if (image.length !== size) {
-      throw new XrayError('VALIDATION_FAILED', `input ${firstIndex + i} has ${image.length} values; the model takes ${p.height}x${p.width}x${p.channels} = ${size}`);
+      throw new XrayError(
+        'VALIDATION_FAILED',
+        `input ${firstIndex + i} has ${image.length} values; the model takes ${p.height}x${p.width}x${p.channels} = ${size}`,
+      );
     }
     joined.set(image, i * size);
   });

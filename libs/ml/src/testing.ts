@@ -26,13 +26,35 @@ export function buildTinyTestModel(options: TinyTestModelOptions = {}): tf.Layer
   const seed = options.seed ?? 1;
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed * 100 + offset });
   const input = tf.input({ shape: [size, size, 3], name: 'input' });
-  let x = tf.layers.conv2d({ name: 'conv1', filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({
+      name: 'conv1',
+      filters: 8,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(1),
+    })
+    .apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'conv1_bn', epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ name: 'conv1_relu' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ name: 'conv2', filters: 16, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(2), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      name: 'conv2',
+      filters: 16,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      kernelInitializer: init(2),
+      biasInitializer: 'zeros',
+    })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ name: 'conv2_relu' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tf.SymbolicTensor;
-  const output = tf.layers.dense({ name: 'predictions', units: classes, activation: 'softmax', kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
+  const output = tf.layers
+    .dense({ name: 'predictions', units: classes, activation: 'softmax', kernelInitializer: init(3) })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'tiny_test_model' });
 }
 

@@ -8,7 +8,10 @@ export interface BandThresholds {
 
 export const DEFAULT_BAND_THRESHOLDS: BandThresholds = { green: 0.9, orange: 0.7 };
 
-export function confidenceBand(confidence: number, thresholds: BandThresholds = DEFAULT_BAND_THRESHOLDS): ConfidenceBand {
+export function confidenceBand(
+  confidence: number,
+  thresholds: BandThresholds = DEFAULT_BAND_THRESHOLDS,
+): ConfidenceBand {
   if (confidence > thresholds.green) return 'green';
   if (confidence >= thresholds.orange) return 'orange';
   return 'red';

@@ -16,7 +16,9 @@ function contract(name: string, makeStore: () => ObjectStore) {
       const bytes = randomBytes(3 * 1024 * 1024 + 17);
       const key = clientKey('client-a', 'studies', 's1', 'original');
       // Many small chunks: the store must not need the whole body up front.
-      const chunks = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) => bytes.subarray(i * 65536, (i + 1) * 65536));
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) =>
+        bytes.subarray(i * 65536, (i + 1) * 65536),
+      );
       const stored = await store().put(key, Readable.from(chunks));
       expect(stored).toEqual({ key, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
       expect((await store().getBuffer(key)).equals(bytes)).toBe(true);
@@ -95,7 +97,15 @@ beforeAll(async () => {
   s3Dir = await mkdtemp(path.join(os.tmpdir(), 'xray-s3rver-'));
   s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: s3Dir });
   const { port } = (await s3rver.run()) as { port: number };
-  s3Store = new S3ObjectStore({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: 'S3RVER', secretKey: 'S3RVER', bucket: 'xray-test', region: 'us-east-1' });
+  s3Store = new S3ObjectStore({
+    endPoint: '127.0.0.1',
+    port,
+    useSSL: false,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    bucket: 'xray-test',
+    region: 'us-east-1',
+  });
 });
 afterAll(async () => {
   await s3rver?.close();
@@ -108,7 +118,9 @@ describe('S3 store multipart uploads (s3rver in process)', () => {
   it('streams a body larger than one part as a multipart upload and reads it back whole', async () => {
     const bytes = randomBytes(2 * 8 * 1024 * 1024 + 5); // three parts of the 8 MiB part size
     const key = clientKey('client-m', 'large');
-    const chunks = Array.from({ length: Math.ceil(bytes.length / (1 << 20)) }, (_, i) => bytes.subarray(i << 20, (i + 1) << 20));
+    const chunks = Array.from({ length: Math.ceil(bytes.length / (1 << 20)) }, (_, i) =>
+      bytes.subarray(i << 20, (i + 1) << 20),
+    );
     const stored = await s3Store.put(key, Readable.from(chunks));
     expect(stored).toEqual({ key, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
     expect((await s3Store.getBuffer(key)).equals(bytes)).toBe(true);

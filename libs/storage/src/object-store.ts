@@ -40,7 +40,8 @@ const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
 /** `clients/<clientId>/<parts...>`; segments are checked so that no key escapes its prefix. */
 export function clientKey(clientId: string, ...parts: string[]): string {
   for (const segment of [clientId, ...parts]) {
-    if (!SAFE_SEGMENT.test(segment) || segment === '.' || segment === '..') throw new Error(`unsafe object key segment: ${JSON.stringify(segment)}`);
+    if (!SAFE_SEGMENT.test(segment) || segment === '.' || segment === '..')
+      throw new Error(`unsafe object key segment: ${JSON.stringify(segment)}`);
   }
   return ['clients', clientId, ...parts].join('/');
 }

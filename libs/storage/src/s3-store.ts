@@ -39,7 +39,8 @@ export class S3ObjectStore implements ObjectStore {
   /** Creates the bucket on first use when it does not exist. */
   private ensureBucket(): Promise<void> {
     this.bucketReady ??= (async () => {
-      if (!(await this.client.bucketExists(this.bucket))) await this.client.makeBucket(this.bucket, this.options.region);
+      if (!(await this.client.bucketExists(this.bucket)))
+        await this.client.makeBucket(this.bucket, this.options.region);
     })().catch((error) => {
       this.bucketReady = undefined;
       throw error;
@@ -60,7 +61,9 @@ export class S3ObjectStore implements ObjectStore {
     const first = await parts.next();
     const second = first.done ? first : await parts.next();
     if (second.done) {
-      await this.client.putObject(this.bucket, key, first.done ? Buffer.alloc(0) : first.value, undefined, { 'Content-Type': contentType });
+      await this.client.putObject(this.bucket, key, first.done ? Buffer.alloc(0) : first.value, undefined, {
+        'Content-Type': contentType,
+      });
     } else {
       const uploadId = await this.client.initiateNewMultipartUpload(this.bucket, key, { 'Content-Type': contentType });
       try {
@@ -68,7 +71,10 @@ export class S3ObjectStore implements ObjectStore {
         let part = first.value as Buffer | undefined;
         let next: IteratorResult<Buffer> = second;
         for (let partNumber = 1; part; partNumber++) {
-          const { etag } = await this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber, headers: {} }, part);
+          const { etag } = await this.client.uploadPart(
+            { bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber, headers: {} },
+            part,
+          );
           etags.push({ part: partNumber, etag });
           part = next.done ? undefined : next.value;
           if (part) next = await parts.next();

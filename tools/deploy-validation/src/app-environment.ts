@@ -17,7 +17,8 @@ export function environmentOf(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const source of container.envFrom ?? []) {
-    if (source.configMapRef && configMap && source.configMapRef.name === configMap.metadata.name) Object.assign(env, configMap.data);
+    if (source.configMapRef && configMap && source.configMapRef.name === configMap.metadata.name)
+      Object.assign(env, configMap.data);
   }
   for (const { name, value, valueFrom } of container.env ?? []) {
     const resolved = value ?? (valueFrom?.secretKeyRef ? secretValue(valueFrom.secretKeyRef.key) : undefined);
@@ -28,5 +29,7 @@ export function environmentOf(
 
 /** Metric names a PromQL expression reads (histogram/summary suffixes folded to the metric). */
 export function metricNamesIn(expr: string): string[] {
-  return [...new Set([...expr.matchAll(/\bxray_[a-z0-9_]+/g)].map(([name]) => name.replace(/_(count|sum|bucket)$/, '')))];
+  return [
+    ...new Set([...expr.matchAll(/\bxray_[a-z0-9_]+/g)].map(([name]) => name.replace(/_(count|sum|bucket)$/, ''))),
+  ];
 }

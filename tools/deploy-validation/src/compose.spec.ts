@@ -19,9 +19,14 @@ describe('docker-compose', () => {
   it('reports drift: schema errors, wrong probe, unknown env, missing hardening, evicting Redis', () => {
     const compose = base();
     compose.services.gateway.healthcheck.test = ['CMD', 'true'];
-    compose.services['explain-worker'].environment = { ...compose.services['explain-worker'].environment, EXPLAIN_THREADS: '4' };
+    compose.services['explain-worker'].environment = {
+      ...compose.services['explain-worker'].environment,
+      EXPLAIN_THREADS: '4',
+    };
     delete compose.services.postgres.cap_drop;
-    compose.services.redis.command = compose.services.redis.command.map((a: string) => a.replace('noeviction', 'allkeys-lru'));
+    compose.services.redis.command = compose.services.redis.command.map((a: string) =>
+      a.replace('noeviction', 'allkeys-lru'),
+    );
     compose.services.minio.restart_policy = 'always';
     expect(composeProblems(compose)).toEqual(
       expect.arrayContaining([
@@ -48,13 +53,17 @@ describe('deploy/docker/Dockerfile', () => {
 
   it('ships the model package that the default MODEL_DIR names, and it is in the repository', () => {
     expect(defaultModelPackageProblems()).toEqual([]);
-    expect(defaultModelPackageProblems('/nonexistent')).toEqual(['models/bodypart: model-card.json and model.json must exist (the default MODEL_DIR of the images)']);
+    expect(defaultModelPackageProblems('/nonexistent')).toEqual([
+      'models/bodypart: model-card.json and model.json must exist (the default MODEL_DIR of the images)',
+    ]);
   });
 
   it('reports a model copied where MODEL_DIR does not look, or left out of the build context', () => {
     const parsed = dockerStages();
     const runtime = parsed.stages.find((s) => s.name === 'runtime')!;
-    runtime.lines = runtime.lines.map((l) => (l.startsWith('COPY') && l.includes('/app/models') ? l.replace('./models', '/opt/models') : l));
+    runtime.lines = runtime.lines.map((l) =>
+      l.startsWith('COPY') && l.includes('/app/models') ? l.replace('./models', '/opt/models') : l,
+    );
     expect(dockerfileProblems(parsed, 'models\n')).toEqual([
       '.dockerignore must not exclude models/ (the images ship models/bodypart)',
       'runtime: must copy the model package folder models/ to /app/models (MODEL_DIR defaults to models/bodypart, relative to WORKDIR)',
@@ -67,7 +76,10 @@ describe('deploy/docker/Dockerfile', () => {
     const gpu = parsed.stages.find((s) => s.name === 'gpu-worker')!;
     gpu.lines = gpu.lines.filter((l) => !l.startsWith('USER'));
     expect(dockerfileProblems(parsed)).toEqual(
-      expect.arrayContaining(['NODE_VERSION must pin an exact Node 20 release (got 22)', 'gpu-worker: must end as a non-root USER']),
+      expect.arrayContaining([
+        'NODE_VERSION must pin an exact Node 20 release (got 22)',
+        'gpu-worker: must end as a non-root USER',
+      ]),
     );
   });
 });

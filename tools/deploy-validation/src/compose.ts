@@ -5,7 +5,9 @@ import { strategicMerge } from './kustomize';
 import { readYaml, REPO_ROOT } from './yaml-files';
 
 // The file names draft-07 by its https URL, which Ajv does not know under that spelling.
-const { $schema: _draft07, ...schema } = JSON.parse(fs.readFileSync(path.join(__dirname, '../schemas/compose-spec.json'), 'utf8'));
+const { $schema: _draft07, ...schema } = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '../schemas/compose-spec.json'), 'utf8'),
+);
 const validateSpec = new Ajv({ allErrors: true, strict: false }).compile(schema);
 
 /** Errors of a compose document against the Compose Specification schema (empty when valid). */

@@ -42,15 +42,33 @@ export function dockerfileProblems(
   const stage = (name: string) => stages.find((s) => s.name === name);
   const text = (s: DockerStage | undefined) => (s?.lines ?? []).join('\n');
 
-  check(/^20\.\d+\.\d+$/.test(args.NODE_VERSION ?? ''), `NODE_VERSION must pin an exact Node 20 release (got ${args.NODE_VERSION})`);
-  check(stage('runtime')?.from === `node:${args.NODE_VERSION}-bookworm-slim`, 'runtime must be the slim Node image of NODE_VERSION');
+  check(
+    /^20\.\d+\.\d+$/.test(args.NODE_VERSION ?? ''),
+    `NODE_VERSION must pin an exact Node 20 release (got ${args.NODE_VERSION})`,
+  );
+  check(
+    stage('runtime')?.from === `node:${args.NODE_VERSION}-bookworm-slim`,
+    'runtime must be the slim Node image of NODE_VERSION',
+  );
   const tfjs = require('@tensorflow/tfjs/package.json').version;
-  check(args.TFJS_VERSION === tfjs, `TFJS_VERSION ${args.TFJS_VERSION} must match the installed @tensorflow/tfjs ${tfjs}`);
-  check(stages.some((s) => text(s).includes('@tensorflow/tfjs-node-gpu@${TFJS_VERSION}')), 'no stage installs @tensorflow/tfjs-node-gpu');
+  check(
+    args.TFJS_VERSION === tfjs,
+    `TFJS_VERSION ${args.TFJS_VERSION} must match the installed @tensorflow/tfjs ${tfjs}`,
+  );
+  check(
+    stages.some((s) => text(s).includes('@tensorflow/tfjs-node-gpu@${TFJS_VERSION}')),
+    'no stage installs @tensorflow/tfjs-node-gpu',
+  );
 
   const modelRoot = DEFAULT_MODEL_DIR.split('/')[0];
-  const ignored = dockerignore.split('\n').map((l) => l.trim().replace(/^\/+|\/+$/g, '')).filter((l) => l && !l.startsWith('#'));
-  check(!ignored.some((l) => l === modelRoot || DEFAULT_MODEL_DIR.startsWith(`${l}/`) || l.startsWith(`${modelRoot}/`)), `.dockerignore must not exclude ${modelRoot}/ (the images ship ${DEFAULT_MODEL_DIR})`);
+  const ignored = dockerignore
+    .split('\n')
+    .map((l) => l.trim().replace(/^\/+|\/+$/g, ''))
+    .filter((l) => l && !l.startsWith('#'));
+  check(
+    !ignored.some((l) => l === modelRoot || DEFAULT_MODEL_DIR.startsWith(`${l}/`) || l.startsWith(`${modelRoot}/`)),
+    `.dockerignore must not exclude ${modelRoot}/ (the images ship ${DEFAULT_MODEL_DIR})`,
+  );
   const entries = Object.values(APPS).map((a) => a.entry);
   for (const name of FINAL_STAGES) {
     const s = stage(name);
@@ -69,7 +87,11 @@ export function dockerfileProblems(
       `${name}: must copy the model package folder ${modelRoot}/ to ${modelAt} (MODEL_DIR defaults to ${DEFAULT_MODEL_DIR}, relative to WORKDIR)`,
     );
     if (name !== 'runtime') check(s.from.startsWith('nvidia/cuda:'), `${name}: must build on an nvidia/cuda base`);
-    if (name !== 'runtime') check(s.lines.some((l) => /^COPY --from=runtime \/usr\/local\/bin\/node /.test(l)), `${name}: must take node from the pinned Node image`);
+    if (name !== 'runtime')
+      check(
+        s.lines.some((l) => /^COPY --from=runtime \/usr\/local\/bin\/node /.test(l)),
+        `${name}: must take node from the pinned Node image`,
+      );
   }
   return problems;
 }
@@ -78,7 +100,13 @@ export function dockerfileProblems(
 export function defaultModelPackageProblems(root = REPO_ROOT): string[] {
   const dir = path.join(root, DEFAULT_MODEL_DIR);
   const missing = (file: string) => !fs.existsSync(path.join(dir, file));
-  if (missing('model-card.json') || missing('model.json')) return [`${DEFAULT_MODEL_DIR}: model-card.json and model.json must exist (the default MODEL_DIR of the images)`];
-  const manifest: Array<{ paths: string[] }> = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest ?? [];
-  return manifest.flatMap((group) => group.paths.filter(missing).map((shard) => `${DEFAULT_MODEL_DIR}: weight shard ${shard} named in model.json is missing`));
+  if (missing('model-card.json') || missing('model.json'))
+    return [`${DEFAULT_MODEL_DIR}: model-card.json and model.json must exist (the default MODEL_DIR of the images)`];
+  const manifest: Array<{ paths: string[] }> =
+    JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).weightsManifest ?? [];
+  return manifest.flatMap((group) =>
+    group.paths
+      .filter(missing)
+      .map((shard) => `${DEFAULT_MODEL_DIR}: weight shard ${shard} named in model.json is missing`),
+  );
 }

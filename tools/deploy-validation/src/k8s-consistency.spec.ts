@@ -16,7 +16,8 @@ describe('drift in a manifest is reported', () => {
     mutate(objects);
     return k8sProblems(objects, OPTIONS[overlay]);
   };
-  const container = (objects: ReturnType<typeof renderOverlay>, app: string) => find(objects, 'Deployment', app)!.spec.template.spec.containers[0];
+  const container = (objects: ReturnType<typeof renderOverlay>, app: string) =>
+    find(objects, 'Deployment', app)!.spec.template.spec.containers[0];
 
   it('a probe path the app does not serve', () => {
     expect(drifted('dev', (o) => (container(o, 'gateway').readinessProbe.httpGet.path = '/healthz'))).toEqual([
@@ -65,7 +66,9 @@ describe('drift in a manifest is reported', () => {
     const problems = drifted('prod-gpu', (o) => {
       find(o, 'Deployment', 'inference-worker')!.spec.template.spec.terminationGracePeriodSeconds = 30;
       const trigger = find(o, 'ScaledObject', 'explain-worker')!.spec.triggers[0];
-      trigger.metadata.query = trigger.metadata.query.replace('queue="explain"', 'queue="inference"').replace('prioritized|', '');
+      trigger.metadata.query = trigger.metadata.query
+        .replace('queue="explain"', 'queue="inference"')
+        .replace('prioritized|', '');
     });
     expect(problems).toEqual([
       expect.stringContaining('inference-worker: terminationGracePeriodSeconds 30 s'),

@@ -49,19 +49,42 @@ describe('the validators catch broken manifests', () => {
     bad.spec.template.spec.containers[0].ports = [{ containerPort: '3000' }];
     expect(() => validateK8sObject(bad)).toThrow(/Deployment\/x: .*containerPort must be integer/);
     expect(() => validateK8sObject({ ...deployment(), kind: 'Deploymnet' })).toThrow(/has no kind Deploymnet/);
-    expect(() => validateK8sObject({ ...deployment(), apiVersion: 'example.com/v1' })).toThrow(/no schema for API group/);
+    expect(() => validateK8sObject({ ...deployment(), apiVersion: 'example.com/v1' })).toThrow(
+      /no schema for API group/,
+    );
   });
 
   it('strategic merge: maps merge, named lists merge by name, other lists are replaced, null deletes', () => {
-    const target = { spec: { a: 1, b: 2, containers: [{ name: 'c', image: 'x', env: [{ name: 'A', value: '1' }] }], tolerations: [{ key: 'k' }] } };
+    const target = {
+      spec: {
+        a: 1,
+        b: 2,
+        containers: [{ name: 'c', image: 'x', env: [{ name: 'A', value: '1' }] }],
+        tolerations: [{ key: 'k' }],
+      },
+    };
     strategicMerge(target, {
-      spec: { b: null, containers: [{ name: 'c', env: [{ name: 'B', value: '2' }] }, { name: 'd', image: 'y' }], tolerations: [{ key: 'z' }] },
+      spec: {
+        b: null,
+        containers: [
+          { name: 'c', env: [{ name: 'B', value: '2' }] },
+          { name: 'd', image: 'y' },
+        ],
+        tolerations: [{ key: 'z' }],
+      },
     });
     expect(target).toEqual({
       spec: {
         a: 1,
         containers: [
-          { name: 'c', image: 'x', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+          {
+            name: 'c',
+            image: 'x',
+            env: [
+              { name: 'A', value: '1' },
+              { name: 'B', value: '2' },
+            ],
+          },
           { name: 'd', image: 'y' },
         ],
         tolerations: [{ key: 'z' }],
@@ -77,6 +100,8 @@ describe('JSON 6902 patches', () => {
     applyJsonPatch(target, { op: 'add', path: '/spec/tls/0/hosts/-', value: 'c' });
     applyJsonPatch(target, { op: 'remove', path: '/spec/drop' });
     expect(target).toEqual({ spec: { rules: [{ host: 'b' }], tls: [{ hosts: ['a', 'c'] }], keep: 1 } });
-    expect(() => applyJsonPatch(target, { op: 'replace', path: '/spec/rules/3/host', value: 'x' })).toThrow(/no such path/);
+    expect(() => applyJsonPatch(target, { op: 'replace', path: '/spec/rules/3/host', value: 'x' })).toThrow(
+      /no such path/,
+    );
   });
 });

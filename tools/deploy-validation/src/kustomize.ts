@@ -20,8 +20,24 @@ export interface K8sObject {
   [key: string]: any;
 }
 
-const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'configMapGenerator', 'patches', 'labels', 'images', 'namespace']);
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass']);
+const SUPPORTED = new Set([
+  'apiVersion',
+  'kind',
+  'resources',
+  'configMapGenerator',
+  'patches',
+  'labels',
+  'images',
+  'namespace',
+]);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'PriorityClass',
+  'StorageClass',
+]);
 /** Where generated ConfigMaps are referenced by name (kustomize's name-reference subset we use). */
 const GENERATED = Symbol('generatedName');
 
@@ -46,16 +62,23 @@ function build(dir: string): K8sObject[] {
   for (const patch of k.patches ?? []) {
     if (patch.patch) {
       const target = objects.find((o) => o.kind === patch.target?.kind && o.metadata.name === patch.target?.name);
-      if (!target) throw new Error(`${file}: inline patch targets ${patch.target?.kind}/${patch.target?.name}, which is not in the resources`);
+      if (!target)
+        throw new Error(
+          `${file}: inline patch targets ${patch.target?.kind}/${patch.target?.name}, which is not in the resources`,
+        );
       for (const op of parse(patch.patch)) applyJsonPatch(target, op, file);
       continue;
     }
     // Like kustomize's `patches:` field, one patch per file.
     const docs = readYamlDocuments(path.resolve(dir, patch.path)) as K8sObject[];
-    if (docs.length !== 1) throw new Error(`${file}: patch ${patch.path} must hold exactly one patch (has ${docs.length})`);
+    if (docs.length !== 1)
+      throw new Error(`${file}: patch ${patch.path} must hold exactly one patch (has ${docs.length})`);
     const [doc] = docs;
     const target = objects.find((o) => o.kind === doc.kind && o.metadata.name === doc.metadata.name);
-    if (!target) throw new Error(`${file}: patch ${patch.path} targets ${doc.kind}/${doc.metadata.name}, which is not in the resources`);
+    if (!target)
+      throw new Error(
+        `${file}: patch ${patch.path} targets ${doc.kind}/${doc.metadata.name}, which is not in the resources`,
+      );
     strategicMerge(target, doc);
   }
   for (const { pairs } of k.labels ?? []) {
@@ -81,7 +104,8 @@ function generateConfigMap(objects: K8sObject[], generator: any, file: string): 
   const existing = objects.find((o) => o.kind === 'ConfigMap' && (o as any)[GENERATED] === generator.name);
   const behavior = generator.behavior ?? 'create';
   if (behavior === 'merge' || behavior === 'replace') {
-    if (!existing) throw new Error(`${file}: configMapGenerator ${generator.name} (${behavior}) has no ConfigMap to ${behavior}`);
+    if (!existing)
+      throw new Error(`${file}: configMapGenerator ${generator.name} (${behavior}) has no ConfigMap to ${behavior}`);
     existing.data = behavior === 'merge' ? { ...existing.data, ...data } : data;
     return objects;
   }
@@ -119,8 +143,16 @@ export function strategicMerge(target: any, patch: any): any {
     if (value === null) {
       delete target[key];
     } else if (Array.isArray(value)) {
-      target[key] = Array.isArray(target[key]) && isNamedList(value) && isNamedList(target[key]) ? mergeByName(target[key], value) : value;
-    } else if (typeof value === 'object' && target[key] && typeof target[key] === 'object' && !Array.isArray(target[key])) {
+      target[key] =
+        Array.isArray(target[key]) && isNamedList(value) && isNamedList(target[key])
+          ? mergeByName(target[key], value)
+          : value;
+    } else if (
+      typeof value === 'object' &&
+      target[key] &&
+      typeof target[key] === 'object' &&
+      !Array.isArray(target[key])
+    ) {
       strategicMerge(target[key], value);
     } else {
       target[key] = value;
@@ -131,7 +163,10 @@ export function strategicMerge(target: any, patch: any): any {
 
 /** One JSON 6902 operation (add, replace, remove) at a JSON pointer. */
 export function applyJsonPatch(target: any, op: { op: string; path: string; value?: unknown }, file = 'patch'): void {
-  const keys = op.path.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const keys = op.path
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
   const last = keys.pop()!;
   const parent = keys.reduce((node, key) => node?.[key], target);
   if (parent === undefined || parent === null) throw new Error(`${file}: ${op.op} ${op.path}: no such path`);

@@ -15,7 +15,9 @@ describe('the paths the manifests probe and scrape are served', () => {
   let url: string;
 
   beforeAll(async () => {
-    @Module({ imports: [ObservabilityModule.forRootAsync({ app: 'probe-test', useFactory: () => ({ readiness: [] }) })] })
+    @Module({
+      imports: [ObservabilityModule.forRootAsync({ app: 'probe-test', useFactory: () => ({ readiness: [] }) })],
+    })
     class ProbeTestModule {}
     app = await NestFactory.create(ProbeTestModule, { logger: false, forceCloseConnections: true });
     await app.listen(0, '127.0.0.1');
@@ -33,7 +35,9 @@ describe('the paths the manifests probe and scrape are served', () => {
 
   it.each(APP_NAMES)('%s: its root module mounts ObservabilityModule under its own name', (name) => {
     // Either directly, or through libs/platform's workerAppModule (which mounts it, checked below).
-    const mounts = new RegExp(`ObservabilityModule\\.forRootAsync\\(\\{\\s*app: '${name}'|workerAppModule\\(\\w+, '${name}'`);
+    const mounts = new RegExp(
+      `ObservabilityModule\\.forRootAsync\\(\\{\\s*app: '${name}'|workerAppModule\\(\\w+, '${name}'`,
+    );
     const dir = path.join(REPO_ROOT, 'apps', name, 'src');
     const modules = fs.readdirSync(dir).filter((file) => file.endsWith('.module.ts'));
     expect(modules.some((file) => mounts.test(fs.readFileSync(path.join(dir, file), 'utf8')))).toBe(true);

@@ -23,7 +23,8 @@ export function readYaml(file: string): any {
 
 /** Every *.yaml / *.yml file under a folder. */
 export function yamlFilesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((name) => /\.ya?ml$/.test(name))
     .map((name) => path.join(dir, name))
     .sort();

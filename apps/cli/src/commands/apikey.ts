@@ -41,7 +41,15 @@ export function register(program: Command): void {
       const { createClientWithKey } = await import('@xray/db');
       const issued = await withDatabase((ds) => createClientWithKey(ds, { name: options.name, admin: options.admin }));
       if (options.json) {
-        console.log(JSON.stringify({ clientId: issued.clientId, apiKeyId: issued.apiKeyId, apiKey: issued.apiKey, webhookSecret: issued.webhookSecret, kind: issued.kind }));
+        console.log(
+          JSON.stringify({
+            clientId: issued.clientId,
+            apiKeyId: issued.apiKeyId,
+            apiKey: issued.apiKey,
+            webhookSecret: issued.webhookSecret,
+            kind: issued.kind,
+          }),
+        );
         return;
       }
       console.log(`client:         ${options.name} (${issued.clientId})`);
@@ -65,7 +73,9 @@ export function register(program: Command): void {
       if (keys.length === 0) console.log('no API keys yet: `xray apikey create --name NAME`');
       for (const k of keys) {
         const state = k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active';
-        console.log(`${k.id}  ${k.kind.padEnd(6)}  ${k.prefix}…  ${k.clientName} (${k.clientId})  created ${k.createdAt.toISOString()}  ${state}`);
+        console.log(
+          `${k.id}  ${k.kind.padEnd(6)}  ${k.prefix}…  ${k.clientName} (${k.clientId})  created ${k.createdAt.toISOString()}  ${state}`,
+        );
       }
     });
 
@@ -75,7 +85,8 @@ export function register(program: Command): void {
     .argument('<id>', 'the key id')
     .action(async (id: string) => {
       const { revokeApiKey } = await import('@xray/db');
-      if (!(await withDatabase((ds) => revokeApiKey(ds, id)))) throw new Error(`no active API key with id ${id} (see \`xray apikey list\`)`);
+      if (!(await withDatabase((ds) => revokeApiKey(ds, id))))
+        throw new Error(`no active API key with id ${id} (see \`xray apikey list\`)`);
       console.log(`revoked API key ${id}. ${TAKES_EFFECT}`);
     });
 
@@ -89,7 +100,15 @@ export function register(program: Command): void {
       const issued = await withDatabase((ds) => rotateApiKey(ds, id));
       if (!issued) throw new Error(`no active API key with id ${id} (see \`xray apikey list\`)`);
       if (options.json) {
-        console.log(JSON.stringify({ clientId: issued.clientId, apiKeyId: issued.apiKeyId, apiKey: issued.apiKey, kind: issued.kind, revokedApiKeyId: id }));
+        console.log(
+          JSON.stringify({
+            clientId: issued.clientId,
+            apiKeyId: issued.apiKeyId,
+            apiKey: issued.apiKey,
+            kind: issued.kind,
+            revokedApiKeyId: id,
+          }),
+        );
         return;
       }
       console.log(`API key:        ${issued.apiKey}${issued.kind === 'admin' ? '  (admin)' : ''}`);

@@ -16,12 +16,21 @@ export async function openEngine(modelDir: string, quiet: boolean): Promise<Infe
     );
   }
   return createEngine(modelDir, {
-    logger: { info: (f: any) => quiet || process.stderr.write(`model ${f.modelName} ${f.modelVersion} on ${f.engine}/${f.backend}, ${f.threads} threads, sha256 ${String(f.modelSha256).slice(0, 12)}\n`) },
+    logger: {
+      info: (f: any) =>
+        quiet ||
+        process.stderr.write(
+          `model ${f.modelName} ${f.modelVersion} on ${f.engine}/${f.backend}, ${f.threads} threads, sha256 ${String(f.modelSha256).slice(0, 12)}\n`,
+        ),
+    },
   });
 }
 
 /** File -> decoded image (DICOM, PNG or JPEG, by content) and the model's input tensor. */
-export async function prepareImage(file: string, engine: InferenceEngine): Promise<{ image: DecodedImage; input: Float32Array }> {
+export async function prepareImage(
+  file: string,
+  engine: InferenceEngine,
+): Promise<{ image: DecodedImage; input: Float32Array }> {
   const image = await decodeImage(await readFile(file));
   return { image, input: await toModelInput(image, engine.card.preprocessing) };
 }
@@ -55,7 +64,15 @@ export function register(program: Command): void {
           try {
             const { input } = await prepareImage(file, engine);
             const [r] = await engine.classify([input]);
-            line = { file, label: r.label, classIndex: r.classIndex, confidence: r.confidence, band: r.band, top5: r.top5, ms: Math.round(performance.now() - started) };
+            line = {
+              file,
+              label: r.label,
+              classIndex: r.classIndex,
+              confidence: r.confidence,
+              band: r.band,
+              top5: r.top5,
+              ms: Math.round(performance.now() - started),
+            };
           } catch (error) {
             failed++;
             line = { file, error: errorJson(error) };
@@ -73,6 +90,8 @@ export function register(program: Command): void {
 
 function humanLine(line: Record<string, any>): string {
   if (line.error) return `${line.file}: error ${line.error.code}: ${line.error.message}`;
-  const others = (line.top5 as Array<{ label: string; probability: number }>).slice(1, 3).map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`);
+  const others = (line.top5 as Array<{ label: string; probability: number }>)
+    .slice(1, 3)
+    .map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`);
   return `${line.file}: ${line.label} ${(100 * line.confidence).toFixed(1)}% (${line.band}); next: ${others.join(', ')}; ${line.ms} ms`;
 }

@@ -15,10 +15,14 @@ const MODEL_DIR = join(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
  */
 async function evaluateJson(args: string[]): Promise<any> {
   const chunks: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0);
+  const write = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0);
   const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'xray', 'evaluate', '--model', MODEL_DIR, '--json', ...args]);
+    await buildProgram()
+      .exitOverride()
+      .parseAsync(['node', 'xray', 'evaluate', '--model', MODEL_DIR, '--json', ...args]);
   } finally {
     write.mockRestore();
     log.mockRestore();
@@ -26,37 +30,66 @@ async function evaluateJson(args: string[]): Promise<any> {
   return JSON.parse(chunks.join(''));
 }
 
-describeWithShared('shipped model on the UNIFESP validation patients', ['data/unifesp/labels.csv', 'data/dicom/wg04'], () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'xray-shipped-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+describeWithShared(
+  'shipped model on the UNIFESP validation patients',
+  ['data/unifesp/labels.csv', 'data/dicom/wg04'],
+  () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'xray-shipped-'));
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('evaluates to the validation accuracy recorded in its card', async () => {
-    const card = await readModelCard(MODEL_DIR);
-    const split = (card.training as { split: { validationFraction: number; seed: number } }).split;
-    const rows = parseLabelsCsv(await readFile(sharedPath('data/unifesp/labels.csv'), 'utf8'), BODY_PART_LABELS.length);
-    const validation = groupedSplit(rows, split.validationFraction, split.seed).validation;
-    await writeFile(join(dir, 'validation.csv'), ['file,Target,PatientID', ...validation.map((r) => `${r.file},${r.labels.join(' ')},${r.patientId}`)].join('\n'));
+    it('evaluates to the validation accuracy recorded in its card', async () => {
+      const card = await readModelCard(MODEL_DIR);
+      const split = (card.training as { split: { validationFraction: number; seed: number } }).split;
+      const rows = parseLabelsCsv(
+        await readFile(sharedPath('data/unifesp/labels.csv'), 'utf8'),
+        BODY_PART_LABELS.length,
+      );
+      const validation = groupedSplit(rows, split.validationFraction, split.seed).validation;
+      await writeFile(
+        join(dir, 'validation.csv'),
+        ['file,Target,PatientID', ...validation.map((r) => `${r.file},${r.labels.join(' ')},${r.patientId}`)].join(
+          '\n',
+        ),
+      );
 
-    const report = await evaluateJson(['--images', sharedPath('data/unifesp/images'), '--labels', join(dir, 'validation.csv')]);
-    const recorded = (card.metrics as { validation: { top1Accuracy: number; macroRecall: number; intervals: { patients: number; top1Accuracy: { low: number; high: number } } } }).validation;
-    expect(report.images.evaluated).toBe(validation.length);
-    expect(report.metrics.top1Accuracy).toBeGreaterThan(0.85);
-    expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
-    expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
-    expect(report.intervals.patients).toBe(recorded.intervals.patients);
-    expect(Math.abs(report.intervals.top1Accuracy.low - recorded.intervals.top1Accuracy.low)).toBeLessThanOrEqual(0.01);
-    expect(Math.abs(report.intervals.top1Accuracy.high - recorded.intervals.top1Accuracy.high)).toBeLessThanOrEqual(0.01);
-  }, 120_000);
+      const report = await evaluateJson([
+        '--images',
+        sharedPath('data/unifesp/images'),
+        '--labels',
+        join(dir, 'validation.csv'),
+      ]);
+      const recorded = (
+        card.metrics as {
+          validation: {
+            top1Accuracy: number;
+            macroRecall: number;
+            intervals: { patients: number; top1Accuracy: { low: number; high: number } };
+          };
+        }
+      ).validation;
+      expect(report.images.evaluated).toBe(validation.length);
+      expect(report.metrics.top1Accuracy).toBeGreaterThan(0.85);
+      expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
+      expect(report.intervals.patients).toBe(recorded.intervals.patients);
+      expect(Math.abs(report.intervals.top1Accuracy.low - recorded.intervals.top1Accuracy.low)).toBeLessThanOrEqual(
+        0.01,
+      );
+      expect(Math.abs(report.intervals.top1Accuracy.high - recorded.intervals.top1Accuracy.high)).toBeLessThanOrEqual(
+        0.01,
+      );
+    }, 120_000);
 
-  it('evaluates DICOM files (other transfer syntaxes, another source) through the same path', async () => {
-    // NEMA WG04: RG1 chest (JPEG 2000, JPEG-LS), RG2 hip and RG3 lower leg (uncompressed, lossless JPEG, RLE).
-    const rows = ['RG1_J2KI,3', 'RG1_JLSN,3', 'RG2_UNC,10', 'RG2_JPLL,10', 'RG3_UNC,12', 'RG3_RLE,12'];
-    await writeFile(join(dir, 'wg04.csv'), ['file,Target', ...rows].join('\n'));
-    const report = await evaluateJson(['--images', sharedPath('data/dicom/wg04'), '--labels', join(dir, 'wg04.csv')]);
-    expect(report.images).toEqual({ listed: 6, evaluated: 6, failed: [] });
-    expect(report.metrics.perClass[3]).toMatchObject({ label: 'Chest', support: 2, recall: 1 });
-  }, 60_000);
-});
+    it('evaluates DICOM files (other transfer syntaxes, another source) through the same path', async () => {
+      // NEMA WG04: RG1 chest (JPEG 2000, JPEG-LS), RG2 hip and RG3 lower leg (uncompressed, lossless JPEG, RLE).
+      const rows = ['RG1_J2KI,3', 'RG1_JLSN,3', 'RG2_UNC,10', 'RG2_JPLL,10', 'RG3_UNC,12', 'RG3_RLE,12'];
+      await writeFile(join(dir, 'wg04.csv'), ['file,Target', ...rows].join('\n'));
+      const report = await evaluateJson(['--images', sharedPath('data/dicom/wg04'), '--labels', join(dir, 'wg04.csv')]);
+      expect(report.images).toEqual({ listed: 6, evaluated: 6, failed: [] });
+      expect(report.metrics.perClass[3]).toMatchObject({ label: 'Chest', support: 2, recall: 1 });
+    }, 60_000);
+  },
+);

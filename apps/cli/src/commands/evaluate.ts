@@ -13,14 +13,19 @@ interface EvaluateOptions {
 export function register(program: Command): void {
   program
     .command('evaluate')
-    .description('Evaluate a model package on labelled images (PNG, JPEG or DICOM): accuracy, recall, calibration, confidence bands, speed.')
+    .description(
+      'Evaluate a model package on labelled images (PNG, JPEG or DICOM): accuracy, recall, calibration, confidence bands, speed.',
+    )
     .requiredOption('--images <dir>', 'folder of the images named in the labels CSV')
     .requiredOption('--labels <csv>', 'CSV with columns file and Target (class indices separated by spaces)')
     .option('--model <dir>', 'model package folder', DEFAULT_MODEL_DIR)
     .option('--json', 'print the full report as one JSON document (schema: docs/training.md)')
     .option('--threads <n>', 'wasm threads (default: all cores)')
     .action(async (options: EvaluateOptions) => {
-      const engine = await createTfjsEngine(options.model, { threads: options.threads ? Number(options.threads) : undefined, logger: { info: () => undefined } });
+      const engine = await createTfjsEngine(options.model, {
+        threads: options.threads ? Number(options.threads) : undefined,
+        logger: { info: () => undefined },
+      });
       const progress = progressDisplay('evaluate');
       try {
         const report = await evaluateModel(engine, {
@@ -49,9 +54,15 @@ function formatReport(report: EvaluationReport): string {
     ...report.images.failed.map((f) => `  failed ${f.file}: ${f.error.code} ${f.error.message}`),
     `top-1 accuracy (any label) ${percent(m.top1Accuracy)}   macro recall ${percent(m.macroRecall)}   ECE ${m.ece.toFixed(3)}   NLL ${m.nll.toFixed(3)}`,
     `  ${100 * report.intervals.level} % intervals (bootstrap over ${report.intervals.patients} patients): top-1 ${percent(report.intervals.top1Accuracy.low)} to ${percent(report.intervals.top1Accuracy.high)}, macro recall ${percent(report.intervals.macroRecall.low)} to ${percent(report.intervals.macroRecall.high)}`,
-    ...(['green', 'orange', 'red'] as const).map((band) => `  ${band.padEnd(6)} ${percent(m.bands[band].share)} of images, accuracy ${percent(m.bands[band].accuracy)} (${m.bands[band].count})`),
+    ...(['green', 'orange', 'red'] as const).map(
+      (band) =>
+        `  ${band.padEnd(6)} ${percent(m.bands[band].share)} of images, accuracy ${percent(m.bands[band].accuracy)} (${m.bands[band].count})`,
+    ),
     `  class              support  precision  recall`,
-    ...m.perClass.map((c) => `  ${c.label.padEnd(18)} ${String(c.support).padStart(7)}  ${percent(c.precision)}    ${percent(c.recall)}`),
+    ...m.perClass.map(
+      (c) =>
+        `  ${c.label.padEnd(18)} ${String(c.support).padStart(7)}  ${percent(c.precision)}    ${percent(c.recall)}`,
+    ),
     `confusion matrix (rows: reference, columns: predicted; classes in label order)`,
     ...m.confusion.map((row, k) => `  ${String(k).padStart(2)} ${row.map((n) => String(n).padStart(4)).join('')}`),
     `${report.timing.msPerImage.toFixed(1)} ms/image (decode + preprocess ${report.timing.msPerImagePreprocess.toFixed(1)}, model ${report.timing.msPerImageModel.toFixed(1)})`,

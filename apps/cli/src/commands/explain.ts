@@ -22,9 +22,15 @@ export function register(program: Command): void {
     .argument('<file>', 'image file')
     .option('--model <dir>', 'model package folder', DEFAULT_MODEL_DIR)
     .option('--layer <name>', "layer to explain (default: the model card's target layer)")
-    .option('--out <png>', 'overlay PNG: the heatmap over the image at its own resolution (default <file name>.overlay.png when nothing else is asked)')
+    .option(
+      '--out <png>',
+      'overlay PNG: the heatmap over the image at its own resolution (default <file name>.overlay.png when nothing else is asked)',
+    )
     .option('--heatmap <png>', 'heatmap PNG (turbo colormap) at the image resolution')
-    .option('--animate <gif|webp>', "animated GIF/WebP of the maps across the card's animation layers (default for DenseNet/MobileNetV2: the last block of each of the last three stages)")
+    .option(
+      '--animate <gif|webp>',
+      "animated GIF/WebP of the maps across the card's animation layers (default for DenseNet/MobileNetV2: the last block of each of the last three stages)",
+    )
     .option('--json', 'print the prediction and the raw map at the layer resolution (mapShape, map as nested arrays)')
     .action(async (file: string, options: ExplainOptions) => {
       const engine = await openEngine(options.model, Boolean(options.json));
@@ -34,16 +40,26 @@ export function register(program: Command): void {
         const [prediction] = await engine.classify([input]);
         const cam = await engine.explain(input, { classIndex: prediction.classIndex, layer: options.layer });
         const spec = engine.card.preprocessing;
-        const out = options.out ?? (options.heatmap || options.animate || options.json ? undefined : `${path.basename(file)}.overlay.png`);
+        const out =
+          options.out ??
+          (options.heatmap || options.animate || options.json ? undefined : `${path.basename(file)}.overlay.png`);
         if (out) await writeFile(out, await renderOverlayPng(cam, spec, image));
         if (options.heatmap) await writeFile(options.heatmap, await renderHeatmapPng(cam, spec, image));
         if (options.animate) {
           // The card's layers, else the known ones for DenseNet/MobileNetV2 networks.
-          const layers = engine.card.gradcam.animationLayers ?? defaultAnimationLayers(await readLayerNames(options.model));
-          if (!layers?.length) throw new XrayError('MODEL_INVALID', 'the model card lists no gradcam.animationLayers to animate');
+          const layers =
+            engine.card.gradcam.animationLayers ?? defaultAnimationLayers(await readLayerNames(options.model));
+          if (!layers?.length)
+            throw new XrayError('MODEL_INVALID', 'the model card lists no gradcam.animationLayers to animate');
           const cams = [];
-          for (const layer of layers) cams.push(await engine.explain(input, { classIndex: prediction.classIndex, layer }));
-          await writeFile(options.animate, await renderAnimation(cams, spec, image, { format: options.animate.toLowerCase().endsWith('.webp') ? 'webp' : 'gif' }));
+          for (const layer of layers)
+            cams.push(await engine.explain(input, { classIndex: prediction.classIndex, layer }));
+          await writeFile(
+            options.animate,
+            await renderAnimation(cams, spec, image, {
+              format: options.animate.toLowerCase().endsWith('.webp') ? 'webp' : 'gif',
+            }),
+          );
         }
         const [h, w] = cam.mapShape;
         const summary = {
@@ -63,7 +79,9 @@ export function register(program: Command): void {
           process.stdout.write(`${JSON.stringify({ ...summary, mapShape: cam.mapShape, map })}\n`);
         } else {
           const written = [out, options.heatmap, options.animate].filter(Boolean).join(', ');
-          process.stdout.write(`${file}: ${prediction.label} ${(100 * prediction.confidence).toFixed(1)}% (${prediction.band}), Grad-CAM++ at ${cam.layer} (${h}x${w}) -> ${written}\n`);
+          process.stdout.write(
+            `${file}: ${prediction.label} ${(100 * prediction.confidence).toFixed(1)}% (${prediction.band}), Grad-CAM++ at ${cam.layer} (${h}x${w}) -> ${written}\n`,
+          );
         }
       } finally {
         await engine.dispose();

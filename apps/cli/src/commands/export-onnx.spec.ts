@@ -35,6 +35,8 @@ describe('xray export-onnx', () => {
   });
 
   it('fails clearly on a folder that is not a model package', async () => {
-    await expect(runCli(['export-onnx', '--model', join(dir, 'missing')])).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(runCli(['export-onnx', '--model', join(dir, 'missing')])).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+    });
   });
 });

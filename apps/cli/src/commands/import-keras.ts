@@ -22,12 +22,22 @@ export function register(program: Command): void {
     .description('Convert a Keras 2 HDF5 (.h5) or Keras 3 (.keras) model into a model package (no Python needed).')
     .argument('<model>', 'the .h5 or .keras file')
     .requiredOption('--out <dir>', 'folder to write the model package to')
-    .option('--labels <file>', 'class names, one per line in output order ("0 Abdomen" lines are fine); default: the 22 body parts')
+    .option(
+      '--labels <file>',
+      'class names, one per line in output order ("0 Abdomen" lines are fine); default: the 22 body parts',
+    )
     .option('--target-layer <name>', 'Grad-CAM++ layer (default: the last convolutional activation)')
-    .option('--animation-layers <names>', 'comma-separated layers for `xray explain --animate` (default for DenseNet201: conv3_block12_concat,conv4_block48_concat,conv5_block32_concat)')
+    .option(
+      '--animation-layers <names>',
+      'comma-separated layers for `xray explain --animate` (default for DenseNet201: conv3_block12_concat,conv4_block48_concat,conv5_block32_concat)',
+    )
     .option('--name <name>', 'model name for the card (default: the file name)')
     .option('--model-version <version>', 'model version for the card', '1.0.0')
-    .option('--normalization <kind>', 'input scaling the model was trained with: minus1to1 (x/127.5-1), zero1 (x/255) or imagenet', 'minus1to1')
+    .option(
+      '--normalization <kind>',
+      'input scaling the model was trained with: minus1to1 (x/127.5-1), zero1 (x/255) or imagenet',
+      'minus1to1',
+    )
     .option('--resize <mode>', 'how images were resized for training: stretch or letterbox', 'stretch')
     .option('--temperature <t>', 'softmax temperature for calibration (default 1)')
     .option('--json', 'print the model card as JSON')
@@ -35,7 +45,10 @@ export function register(program: Command): void {
       const importOptions: KerasImportOptions = {
         labels: options.labels ? parseLabels(await readFile(options.labels, 'utf8')) : undefined,
         targetLayer: options.targetLayer,
-        animationLayers: options.animationLayers?.split(',').map((s) => s.trim()).filter(Boolean),
+        animationLayers: options.animationLayers
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         name: options.name,
         version: options.modelVersion,
         normalization: options.normalization,

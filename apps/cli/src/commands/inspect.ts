@@ -31,7 +31,11 @@ async function inspectOne(file: string, options: InspectOptions, pngNames: Set<s
   try {
     bytes = await readFile(file);
   } catch (error) {
-    return { file, ok: false, error: { code: 'NOT_FOUND', message: `Cannot read ${file}: ${(error as Error).message}` } };
+    return {
+      file,
+      ok: false,
+      error: { code: 'NOT_FOUND', message: `Cannot read ${file}: ${(error as Error).message}` },
+    };
   }
   try {
     const image = await decodeImage(bytes);
@@ -52,7 +56,11 @@ async function inspectOne(file: string, options: InspectOptions, pngNames: Set<s
     return result;
   } catch (error) {
     if (isXrayError(error)) return { file, ok: false, error: error.toJSON() };
-    return { file, ok: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
+    return {
+      file,
+      ok: false,
+      error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) },
+    };
   }
 }
 
@@ -78,7 +86,11 @@ function describe(r: InspectResult): string {
 }
 
 /** Inspects each file in turn, printing one line (or JSON object) per file as it finishes. */
-export async function inspectFiles(files: string[], options: InspectOptions, print: (line: string) => void = console.log): Promise<InspectResult[]> {
+export async function inspectFiles(
+  files: string[],
+  options: InspectOptions,
+  print: (line: string) => void = console.log,
+): Promise<InspectResult[]> {
   const results: InspectResult[] = [];
   const pngNames = new Set<string>();
   for (const file of files) {
@@ -94,8 +106,12 @@ export async function inspectFiles(files: string[], options: InspectOptions, pri
  * stderr is a terminal, a bar on stderr shows how far the run is.
  */
 function progressBar(total: number): { tick: () => void; stop: () => void } {
-  if (process.stdout.isTTY || !process.stderr.isTTY || total < 2) return { tick: () => undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: 'inspect [{bar}] {value}/{total} files', stream: process.stderr }, Presets.shades_classic);
+  if (process.stdout.isTTY || !process.stderr.isTTY || total < 2)
+    return { tick: () => undefined, stop: () => undefined };
+  const bar = new SingleBar(
+    { format: 'inspect [{bar}] {value}/{total} files', stream: process.stderr },
+    Presets.shades_classic,
+  );
   bar.start(total, 0);
   return { tick: () => bar.increment(), stop: () => bar.stop() };
 }
@@ -103,7 +119,9 @@ function progressBar(total: number): { tick: () => void; stop: () => void } {
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('Decode images (DICOM, PNG, JPEG) and report format, transfer syntax, size, photometric interpretation, window and decode time')
+    .description(
+      'Decode images (DICOM, PNG, JPEG) and report format, transfer syntax, size, photometric interpretation, window and decode time',
+    )
     .argument('<files...>', 'image files')
     .option('--png <outDir>', 'write the rendered 8-bit images as PNG into this folder')
     .option('--json', 'print one JSON object per line')

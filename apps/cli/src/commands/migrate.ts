@@ -10,7 +10,11 @@ export async function migrateDatabase(log: (line: string) => void): Promise<void
   const url = databaseUrl();
   const applied = await migrate(url);
   const where = new URL(url);
-  log(applied.length ? `migrated ${where.host}${where.pathname}: ${applied.join(', ')}` : `${where.host}${where.pathname} is up to date`);
+  log(
+    applied.length
+      ? `migrated ${where.host}${where.pathname}: ${applied.join(', ')}`
+      : `${where.host}${where.pathname} is up to date`,
+  );
 }
 
 export function register(program: Command): void {

@@ -23,7 +23,10 @@ interface SubmitOptions {
 /** A bar on a terminal, otherwise a plain line every 10 %. */
 function progress(label: string, total: number, unit: string) {
   if (process.stderr.isTTY) {
-    const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} ${unit}`, stream: process.stderr }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { format: `${label} [{bar}] {percentage}% {value}/{total} ${unit}`, stream: process.stderr },
+      Presets.shades_classic,
+    );
     bar.start(total, 0);
     return { update: (v: number) => bar.update(v), stop: () => bar.stop() };
   }
@@ -42,10 +45,17 @@ function progress(label: string, total: number, unit: string) {
 function multipartBody(files: string[], fields: Record<string, string>) {
   const boundary = `xray-${randomBytes(12).toString('hex')}`;
   const parts: Array<Buffer | string> = [];
-  for (const [name, value] of Object.entries(fields)) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  for (const [name, value] of Object.entries(fields))
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   for (const file of files) {
     const name = path.basename(file).replace(/"/g, '');
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`), file, Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      file,
+      Buffer.from('\r\n'),
+    );
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   const length = parts.reduce((sum, p) => sum + (typeof p === 'string' ? statSync(p).size : p.length), 0);
@@ -73,7 +83,14 @@ async function upload(options: SubmitOptions, files: string[]): Promise<StudyDto
   const response = await new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = transport.request(
       target,
-      { method: 'POST', headers: { Authorization: `Bearer ${options.key}`, 'Content-Type': body.contentType, 'Content-Length': body.length } },
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${options.key}`,
+          'Content-Type': body.contentType,
+          'Content-Length': body.length,
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -112,7 +129,9 @@ async function waitFor(options: SubmitOptions, study: StudyDto): Promise<StudyDt
       throw new Error(`study ${study.id} not finished after ${options.timeout} s (status ${current.status})`);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const res = await fetch(new URL(`/v1/studies/${study.id}`, options.url), { headers: { Authorization: `Bearer ${options.key}` } });
+    const res = await fetch(new URL(`/v1/studies/${study.id}`, options.url), {
+      headers: { Authorization: `Bearer ${options.key}` },
+    });
     current = parseResponse(res.status, await res.text()) as StudyDto;
     bar.update(finished(current));
   }

@@ -19,8 +19,10 @@ function pattern(target: number, variant: number): Uint8Array {
     for (let x = 0; x < size; x++) {
       const noise = ((x * 7 + y * 13 + variant * 31) % 17) * 2;
       let value: number;
-      if (target === 0) value = (x * 255) / size; // horizontal ramp
-      else if (target === 3) value = Math.floor(x / 4) % 2 ? 230 : 20; // vertical stripes
+      if (target === 0)
+        value = (x * 255) / size; // horizontal ramp
+      else if (target === 3)
+        value = Math.floor(x / 4) % 2 ? 230 : 20; // vertical stripes
       else value = (x - 24) ** 2 + (y - 24) ** 2 < 120 + variant * 8 ? 240 : 10; // bright disc
       pixels[y * size + x] = Math.min(255, value + noise);
     }
@@ -33,7 +35,9 @@ async function writeDataset(dir: string, patients: number): Promise<void> {
   for (let p = 0; p < patients; p++) {
     for (const [k, target] of CLASSES.entries()) {
       const file = `p${p}-c${target}.png`;
-      await sharp(pattern(target, p), { raw: { width: 48, height: 48, channels: 1 } }).png().toFile(join(dir, file));
+      await sharp(pattern(target, p), { raw: { width: 48, height: 48, channels: 1 } })
+        .png()
+        .toFile(join(dir, file));
       // One multi-label row per patient: class 0 images also carry label 14.
       rows.push(`${file},${target === 0 && k === 0 ? '0 14' : target},patient-${p}`);
     }
@@ -53,13 +57,40 @@ describe('xray train + xray evaluate (generated data)', () => {
   it('trains a package that evaluate measures above chance, with card, config and metrics written', async () => {
     const out = join(dir, 'model');
     const common = ['--images', dir, '--labels', join(dir, 'labels.csv'), '--threads', '1'];
-    const summary = await runCli(['train', ...common, '--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--out', out, '--augmented-copies', '2', '--epochs', '80', '--patience', '20', '--learning-rate', '0.1', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3']);
+    const summary = await runCli([
+      'train',
+      ...common,
+      '--backbone',
+      join(dir, 'backbone'),
+      '--layer',
+      'conv2_relu',
+      '--out',
+      out,
+      '--augmented-copies',
+      '2',
+      '--epochs',
+      '80',
+      '--patience',
+      '20',
+      '--learning-rate',
+      '0.1',
+      '--cache',
+      join(dir, 'cache'),
+      '--validation-fraction',
+      '0.3',
+    ]);
     expect(summary).toMatch(/top-1 [\d.]+%, macro recall/);
 
     const pkg = await loadModelPackage(out);
     expect(pkg.card.gradcam.targetLayer).toBe('conv2_relu');
     expect(pkg.card.temperature).toBeGreaterThan(0);
-    expect(pkg.card.preprocessing).toEqual({ width: 32, height: 32, channels: 3, normalization: 'minus1to1', resize: 'stretch' });
+    expect(pkg.card.preprocessing).toEqual({
+      width: 32,
+      height: 32,
+      channels: 3,
+      normalization: 'minus1to1',
+      resize: 'stretch',
+    });
     expect(pkg.model.outputs[0].shape).toEqual([null, 22]);
     pkg.model.dispose();
     const training = JSON.parse(await readFile(join(out, 'training.json'), 'utf8'));
@@ -68,7 +99,9 @@ describe('xray train + xray evaluate (generated data)', () => {
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.validation.top1Accuracy).toBeGreaterThan(0.6);
     expect(metrics.validation.intervals.patients).toBe(3);
-    expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/95 % confidence intervals \(bootstrap over the 3 validation patients/);
+    expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(
+      /95 % confidence intervals \(bootstrap over the 3 validation patients/,
+    );
 
     const report = JSON.parse(await runCli(['evaluate', ...common, '--model', out, '--json']));
     expect(report.images).toEqual({ listed: 30, evaluated: 30, failed: [] });
@@ -88,7 +121,37 @@ describe('xray train + xray evaluate (generated data)', () => {
 
   it('fine-tunes the top of the backbone with --fine-tune-from: frozen below, trained from that layer, recorded in the card', async () => {
     const out = join(dir, 'fine-tuned');
-    const summary = await runCli(['train', '--images', dir, '--labels', join(dir, 'labels.csv'), '--threads', '1', '--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--out', out, '--augmented-copies', '1', '--epochs', '40', '--learning-rate', '0.1', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3', '--fine-tune-from', 'conv2', '--fine-tune-epochs', '3', '--fine-tune-learning-rate', '0.01']);
+    const summary = await runCli([
+      'train',
+      '--images',
+      dir,
+      '--labels',
+      join(dir, 'labels.csv'),
+      '--threads',
+      '1',
+      '--backbone',
+      join(dir, 'backbone'),
+      '--layer',
+      'conv2_relu',
+      '--out',
+      out,
+      '--augmented-copies',
+      '1',
+      '--epochs',
+      '40',
+      '--learning-rate',
+      '0.1',
+      '--cache',
+      join(dir, 'cache'),
+      '--validation-fraction',
+      '0.3',
+      '--fine-tune-from',
+      'conv2',
+      '--fine-tune-epochs',
+      '3',
+      '--fine-tune-learning-rate',
+      '0.01',
+    ]);
     expect(summary).toMatch(/top-1 [\d.]+%, macro recall/);
     const training = JSON.parse(await readFile(join(out, 'training.json'), 'utf8'));
     expect(training.fineTuneHistory.length).toBeGreaterThan(0);
@@ -101,7 +164,9 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(weights(pkg.model, 'conv1')).toEqual(weights(original.model, 'conv1'));
     // conv2 keeps the fine-tuned weights when a fine-tuning epoch beat the head alone, else the original ones.
     const improved = training.fineTuneHistory.some((epoch: { best: boolean }) => epoch.best);
-    expect(Array.from(weights(pkg.model, 'conv2')).some((value, k) => value !== weights(original.model, 'conv2')[k])).toBe(improved);
+    expect(
+      Array.from(weights(pkg.model, 'conv2')).some((value, k) => value !== weights(original.model, 'conv2')[k]),
+    ).toBe(improved);
     pkg.model.dispose();
     original.model.dispose();
   }, 60_000);
@@ -109,12 +174,55 @@ describe('xray train + xray evaluate (generated data)', () => {
   it('reports unreadable images instead of failing the evaluation; rejects bad options and a labels CSV naming missing files for training', async () => {
     await writeFile(join(dir, 'broken.png'), 'not an image');
     await writeFile(join(dir, 'broken.csv'), 'file,Target,PatientID\nbroken.png,3,x\np0-c3.png,3,y\n');
-    const report = JSON.parse(await runCli(['evaluate', '--images', dir, '--labels', join(dir, 'broken.csv'), '--model', join(dir, 'model'), '--json', '--threads', '1']));
+    const report = JSON.parse(
+      await runCli([
+        'evaluate',
+        '--images',
+        dir,
+        '--labels',
+        join(dir, 'broken.csv'),
+        '--model',
+        join(dir, 'model'),
+        '--json',
+        '--threads',
+        '1',
+      ]),
+    );
     expect(report.images.evaluated).toBe(1);
-    expect(report.images.failed).toEqual([{ file: 'broken.png', error: expect.objectContaining({ code: 'UNSUPPORTED_FORMAT' }) }]);
+    expect(report.images.failed).toEqual([
+      { file: 'broken.png', error: expect.objectContaining({ code: 'UNSUPPORTED_FORMAT' }) },
+    ]);
 
-    await expect(runCli(['train', '--images', dir, '--labels', join(dir, 'labels.csv'), '--backbone', join(dir, 'backbone'), '--out', join(dir, 'never'), '--epochs', 'many'])).rejects.toThrow(/--epochs must be an integer/);
+    await expect(
+      runCli([
+        'train',
+        '--images',
+        dir,
+        '--labels',
+        join(dir, 'labels.csv'),
+        '--backbone',
+        join(dir, 'backbone'),
+        '--out',
+        join(dir, 'never'),
+        '--epochs',
+        'many',
+      ]),
+    ).rejects.toThrow(/--epochs must be an integer/);
     await writeFile(join(dir, 'missing.csv'), 'file,Target,PatientID\nnope.png,3,x\n');
-    await expect(runCli(['train', '--images', dir, '--labels', join(dir, 'missing.csv'), '--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--out', join(dir, 'never')])).rejects.toThrow(/missing/);
+    await expect(
+      runCli([
+        'train',
+        '--images',
+        dir,
+        '--labels',
+        join(dir, 'missing.csv'),
+        '--backbone',
+        join(dir, 'backbone'),
+        '--layer',
+        'conv2_relu',
+        '--out',
+        join(dir, 'never'),
+      ]),
+    ).rejects.toThrow(/missing/);
   }, 30_000);
 });

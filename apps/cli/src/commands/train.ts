@@ -5,7 +5,18 @@ import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { BODY_PART_LABELS, type Normalization, type PreprocessingSpec, type ResizeMode, XrayError } from '@xray/shared';
 import { decodeImage, toModelInput } from '@xray/imaging';
-import { DEFAULT_FINE_TUNE, DEFAULT_TRAINING, initTfjsBackend, loadTrainingBackbone, renderModelCardMarkdown, saveModelPackage, trainClassifier, type ClassWeighting, type TrainingConfig, type TrainingEvent } from '@xray/ml';
+import {
+  DEFAULT_FINE_TUNE,
+  DEFAULT_TRAINING,
+  initTfjsBackend,
+  loadTrainingBackbone,
+  renderModelCardMarkdown,
+  saveModelPackage,
+  trainClassifier,
+  type ClassWeighting,
+  type TrainingConfig,
+  type TrainingEvent,
+} from '@xray/ml';
 
 /** The shipped model, as the workers find it (MODEL_DIR, relative to the working directory). */
 export const DEFAULT_MODEL_DIR = process.env.MODEL_DIR ?? 'models/bodypart';
@@ -16,9 +27,16 @@ export async function servingPreprocess(bytes: Uint8Array, spec: PreprocessingSp
 }
 
 /** A progress display: a cli-progress bar on a terminal, otherwise a plain line every few percent. */
-export function progressDisplay(title: string): { update(done: number, total: number, detail?: string): void; stop(): void } {
+export function progressDisplay(title: string): {
+  update(done: number, total: number, detail?: string): void;
+  stop(): void;
+} {
   if (process.stderr.isTTY) {
-    const bar = new SingleBar({ format: `${title} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted} {detail}`, stream: process.stderr, etaBuffer: 50 });
+    const bar = new SingleBar({
+      format: `${title} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted} {detail}`,
+      stream: process.stderr,
+      etaBuffer: 50,
+    });
     let started = false;
     return {
       update(done, total, detail = '') {
@@ -38,8 +56,10 @@ export function progressDisplay(title: string): { update(done: number, total: nu
       const percent = Math.floor((100 * done) / Math.max(1, total));
       if (percent < lastPercent + 5 && done < total) return;
       lastPercent = percent;
-      const eta = done > start.done ? ((Date.now() - start.at) / (done - start.done)) * (total - done) / 1000 : NaN;
-      process.stderr.write(`${title} ${done}/${total} ${percent}% ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'} ${detail}\n`);
+      const eta = done > start.done ? (((Date.now() - start.at) / (done - start.done)) * (total - done)) / 1000 : NaN;
+      process.stderr.write(
+        `${title} ${done}/${total} ${percent}% ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'} ${detail}\n`,
+      );
     },
     stop: () => undefined,
   };
@@ -49,7 +69,10 @@ export function progressDisplay(title: string): { update(done: number, total: nu
 function numberOption(name: string, value: string, min: number, integer = false): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min || (integer && !Number.isInteger(parsed))) {
-    throw new XrayError('VALIDATION_FAILED', `--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min} (got "${value}")`);
+    throw new XrayError(
+      'VALIDATION_FAILED',
+      `--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min} (got "${value}")`,
+    );
   }
   return parsed;
 }
@@ -117,41 +140,93 @@ interface TrainOptions {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('Train a body-part classifier: pretrained backbone + a fresh head (transfer learning; optionally fine-tuning the top of the backbone), patient-grouped validation, temperature calibration.')
+    .description(
+      'Train a body-part classifier: pretrained backbone + a fresh head (transfer learning; optionally fine-tuning the top of the backbone), patient-grouped validation, temperature calibration.',
+    )
     .requiredOption('--images <dir>', 'folder of the images named in the labels CSV (PNG, JPEG or DICOM)')
     .requiredOption('--labels <csv>', 'CSV with columns file, Target (class indices separated by spaces) and PatientID')
-    .requiredOption('--backbone <dir>', 'pretrained tfjs LayersModel folder (model.json + shards), e.g. ../shared/models/nsfwjs-mobilenetv2')
+    .requiredOption(
+      '--backbone <dir>',
+      'pretrained tfjs LayersModel folder (model.json + shards), e.g. ../shared/models/nsfwjs-mobilenetv2',
+    )
     .requiredOption('--out <dir>', 'where to write the model package')
     .option('--layer <name>', 'backbone layer to cut at (also the Grad-CAM++ target)', 'out_relu')
-    .addOption(new Option('--normalization <mode>', 'input normalisation the backbone expects').choices(['minus1to1', 'zero1', 'imagenet']).default('minus1to1'))
-    .addOption(new Option('--resize <mode>', 'how images are fitted to the input').choices(['stretch', 'letterbox']).default('stretch'))
+    .addOption(
+      new Option('--normalization <mode>', 'input normalisation the backbone expects')
+        .choices(['minus1to1', 'zero1', 'imagenet'])
+        .default('minus1to1'),
+    )
+    .addOption(
+      new Option('--resize <mode>', 'how images are fitted to the input')
+        .choices(['stretch', 'letterbox'])
+        .default('stretch'),
+    )
     .option('--input-size <n>', 'run the (fully convolutional) backbone at this square input size instead of its own')
     .option('--backbone-name <text>', 'backbone description for the model card', 'pretrained backbone')
     .option('--name <name>', 'model name', 'bodypart')
     .option('--model-version <version>', 'model version', '1.0.0')
-    .option('--validation-fraction <f>', 'share of patients held out for validation', String(DEFAULT_TRAINING.validationFraction))
+    .option(
+      '--validation-fraction <f>',
+      'share of patients held out for validation',
+      String(DEFAULT_TRAINING.validationFraction),
+    )
     .option('--seed <n>', 'seed for the split, augmentation and initialisation', String(DEFAULT_TRAINING.seed))
     .option('--augmented-copies <n>', 'augmented copies per training image', String(DEFAULT_TRAINING.augmentedCopies))
-    .option('--hidden <units>', 'hidden Dense units in the head (0 = linear head)', String(DEFAULT_TRAINING.head.hiddenUnits))
+    .option(
+      '--hidden <units>',
+      'hidden Dense units in the head (0 = linear head)',
+      String(DEFAULT_TRAINING.head.hiddenUnits),
+    )
     .option('--dropout <rate>', 'dropout before the classifier', String(DEFAULT_TRAINING.head.dropout))
     .option('--learning-rate <lr>', 'Adam learning rate', String(DEFAULT_TRAINING.head.learningRate))
     .option('--epochs <n>', 'maximum epochs', String(DEFAULT_TRAINING.head.maxEpochs))
     .option('--patience <n>', 'early stopping patience (epochs)', String(DEFAULT_TRAINING.head.patience))
-    .addOption(new Option('--class-weighting <mode>', 'class-imbalance weighting').choices(['balanced', 'sqrt', 'none']).default(DEFAULT_TRAINING.classWeighting))
-    .option('--fine-tune-from <layer>', 'after fitting the head, fine-tune the backbone from this layer (e.g. block_14_expand) to --layer with the head; its input activations are cached')
+    .addOption(
+      new Option('--class-weighting <mode>', 'class-imbalance weighting')
+        .choices(['balanced', 'sqrt', 'none'])
+        .default(DEFAULT_TRAINING.classWeighting),
+    )
+    .option(
+      '--fine-tune-from <layer>',
+      'after fitting the head, fine-tune the backbone from this layer (e.g. block_14_expand) to --layer with the head; its input activations are cached',
+    )
     .option('--fine-tune-epochs <n>', 'maximum fine-tuning epochs', String(DEFAULT_FINE_TUNE.maxEpochs))
-    .option('--fine-tune-learning-rate <lr>', 'Adam learning rate for fine-tuning', String(DEFAULT_FINE_TUNE.learningRate))
-    .option('--fine-tune-weight-decay <w>', 'L2 pull of the fine-tuned weights towards the pretrained ones', String(DEFAULT_FINE_TUNE.weightDecay))
-    .option('--fine-tune-patience <n>', 'fine-tuning early stopping patience (epochs)', String(DEFAULT_FINE_TUNE.patience))
+    .option(
+      '--fine-tune-learning-rate <lr>',
+      'Adam learning rate for fine-tuning',
+      String(DEFAULT_FINE_TUNE.learningRate),
+    )
+    .option(
+      '--fine-tune-weight-decay <w>',
+      'L2 pull of the fine-tuned weights towards the pretrained ones',
+      String(DEFAULT_FINE_TUNE.weightDecay),
+    )
+    .option(
+      '--fine-tune-patience <n>',
+      'fine-tuning early stopping patience (epochs)',
+      String(DEFAULT_FINE_TUNE.patience),
+    )
     .option('--cache <dir>', 'feature cache folder', 'var/features')
     .option('--threads <n>', 'wasm threads (default: all cores)')
     .option('--data-description <text>', 'what the training images are, for the model card')
-    .option('--attribution <line>', 'a line of backbone attribution/licence for MODEL_CARD.md (repeatable)', (line: string, lines: string[] = []) => [...lines, line])
+    .option(
+      '--attribution <line>',
+      'a line of backbone attribution/licence for MODEL_CARD.md (repeatable)',
+      (line: string, lines: string[] = []) => [...lines, line],
+    )
     .action(async (options: TrainOptions) => {
       const config = trainingConfig(options);
-      const backend = await initTfjsBackend({ threads: options.threads ? numberOption('threads', options.threads, 1, true) : undefined });
+      const backend = await initTfjsBackend({
+        threads: options.threads ? numberOption('threads', options.threads, 1, true) : undefined,
+      });
       process.stderr.write(`tfjs backend ${backend.backend}, ${backend.threads} thread(s)\n`);
-      const backbone = await loadTrainingBackbone(options.backbone, { layer: options.layer, normalization: options.normalization, resize: options.resize, name: options.backboneName, inputSize: options.inputSize ? numberOption('input-size', options.inputSize, 32, true) : undefined });
+      const backbone = await loadTrainingBackbone(options.backbone, {
+        layer: options.layer,
+        normalization: options.normalization,
+        resize: options.resize,
+        name: options.backboneName,
+        inputSize: options.inputSize ? numberOption('input-size', options.inputSize, 32, true) : undefined,
+      });
       const features = progressDisplay('features');
       const steps = progressDisplay('training');
       const fineTuneSteps = progressDisplay('fine-tuning');
@@ -164,7 +239,11 @@ export function register(program: Command): void {
             steps.stop();
             lastValidation = '';
           }
-          (event.phase === 'step' ? steps : fineTuneSteps).update((event.epoch - 1) * event.steps + event.step, event.epochs * event.steps, `epoch ${event.epoch} step ${event.step}/${event.steps} loss ${event.loss.toFixed(4)}${lastValidation}`);
+          (event.phase === 'step' ? steps : fineTuneSteps).update(
+            (event.epoch - 1) * event.steps + event.step,
+            event.epochs * event.steps,
+            `epoch ${event.epoch} step ${event.step}/${event.steps} loss ${event.loss.toFixed(4)}${lastValidation}`,
+          );
         }
         if (event.phase === 'epoch' || event.phase === 'fine-tune-epoch') {
           lastValidation = ` val acc ${(100 * event.validationAccuracy).toFixed(1)}%`;
@@ -208,24 +287,50 @@ export function register(program: Command): void {
         bands: config.bands,
         temperature: result.temperature,
         training: {
-          data: { description: options.dataDescription, images: options.images, labels: options.labels, count: result.split.trainImages + result.split.validationImages },
+          data: {
+            description: options.dataDescription,
+            images: options.images,
+            labels: options.labels,
+            count: result.split.trainImages + result.split.validationImages,
+          },
           backbone: options.backboneName,
           backboneSha256: backbone.id,
-          split: { ...result.split, groupedBy: 'PatientID', stratifiedBy: "each patient's rarest class", validationFraction: config.validationFraction, seed: config.seed },
+          split: {
+            ...result.split,
+            groupedBy: 'PatientID',
+            stratifiedBy: "each patient's rarest class",
+            validationFraction: config.validationFraction,
+            seed: config.seed,
+          },
           augmentation: config.augmentation,
           augmentedCopies: config.augmentedCopies,
           head: config.head,
           classWeighting: config.classWeighting,
           epochsRun: result.epochsRun,
           bestEpoch: result.bestEpoch,
-          ...(config.fineTune ? { fineTune: config.fineTune, fineTuneEpochsRun: result.fineTuning?.epochsRun, fineTuneBestEpoch: result.fineTuning?.bestEpoch } : {}),
+          ...(config.fineTune
+            ? {
+                fineTune: config.fineTune,
+                fineTuneEpochsRun: result.fineTuning?.epochsRun,
+                fineTuneBestEpoch: result.fineTuning?.bestEpoch,
+              }
+            : {}),
           wallSeconds: result.seconds,
         },
         metrics: { validation: summary },
       });
-      await writeFile(join(options.out, 'training.json'), `${JSON.stringify({ options, config, backend, split: result.split, history: result.history, fineTuneStart: result.fineTuning?.start, fineTuneHistory: result.fineTuning?.history, seconds: result.seconds }, null, 2)}\n`);
-      await writeFile(join(options.out, 'metrics.json'), `${JSON.stringify({ validation: { ...v, temperature: result.temperature } }, null, 2)}\n`);
-      const command = ['npx xray', ...process.argv.slice(2).map((arg) => (/^[\w./:=@-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))].join(' ');
+      await writeFile(
+        join(options.out, 'training.json'),
+        `${JSON.stringify({ options, config, backend, split: result.split, history: result.history, fineTuneStart: result.fineTuning?.start, fineTuneHistory: result.fineTuning?.history, seconds: result.seconds }, null, 2)}\n`,
+      );
+      await writeFile(
+        join(options.out, 'metrics.json'),
+        `${JSON.stringify({ validation: { ...v, temperature: result.temperature } }, null, 2)}\n`,
+      );
+      const command = [
+        'npx xray',
+        ...process.argv.slice(2).map((arg) => (/^[\w./:=@-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)),
+      ].join(' ');
       await writeFile(
         join(options.out, 'MODEL_CARD.md'),
         renderModelCardMarkdown({

@@ -9,7 +9,9 @@ export async function runCli(args: string[]): Promise<string> {
   });
   const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'xray', ...args]);
+    await buildProgram()
+      .exitOverride()
+      .parseAsync(['node', 'xray', ...args]);
   } finally {
     write.mockRestore();
     log.mockRestore();

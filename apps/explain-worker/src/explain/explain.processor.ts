@@ -43,26 +43,50 @@ export class ExplainProcessor extends ModelQueueWorker<'explain'> {
     private readonly metrics: XrayMetrics,
     heartbeat: ProgressHeartbeat,
   ) {
-    super('explain', { config, logger, concurrency: config.explain.concurrency, readiness: infraReadiness(redis, ds, store), model, metrics, heartbeat });
+    super('explain', {
+      config,
+      logger,
+      concurrency: config.explain.concurrency,
+      readiness: infraReadiness(redis, ds, store),
+      model,
+      metrics,
+      heartbeat,
+    });
   }
 
   protected async handleTimed(job: Job<ExplainJob>, stages: StageTimer): Promise<JobOutcome> {
     const { instanceId, studyId, clientId, predictionId, correlationId } = job.data;
-    const [instance, prediction] = await stages.time('db', Promise.all([findInstance(this.ds, instanceId), findPrediction(this.ds, predictionId)]));
+    const [instance, prediction] = await stages.time(
+      'db',
+      Promise.all([findInstance(this.ds, instanceId), findPrediction(this.ds, predictionId)]),
+    );
     if (!instance || !prediction) return 'skipped'; // deleted meanwhile
     if (instance.status === 'done') {
       // A re-run after a crash between saving and recording progress: record it (idempotent).
       await this.recordProgress(studyId, correlationId);
       return 'skipped';
     }
-    if (await stages.time('db', transitionInstance(this.ds, instanceId, ['classified'], 'explaining'))) this.publish(job.data, 'explaining');
+    if (await stages.time('db', transitionInstance(this.ds, instanceId, ['classified'], 'explaining')))
+      this.publish(job.data, 'explaining');
 
     const image = await stages.time('storageGet', this.sourceImage(job.data, instance.objectKey));
-    const result = await stages.time('explain', this.model.explain({ image, classIndex: prediction.classIndex, modelSha256: prediction.modelSha256 }));
+    const result = await stages.time(
+      'explain',
+      this.model.explain({ image, classIndex: prediction.classIndex, modelSha256: prediction.modelSha256 }),
+    );
     if (!result.ok) {
       // Another worker may still hold the prediction's model (rolling upgrade): retry until attempts run out.
       if (result.retry) throw new Error(`${result.code}: ${result.message}`);
-      await stages.time('db', saveExplanation(this.ds, { predictionId, instanceId, status: 'failed', errorCode: result.code, errorMessage: result.message }));
+      await stages.time(
+        'db',
+        saveExplanation(this.ds, {
+          predictionId,
+          instanceId,
+          status: 'failed',
+          errorCode: result.code,
+          errorMessage: result.message,
+        }),
+      );
     } else {
       for (const [stage, ms] of Object.entries(result.stages)) stages.add(stage, ms);
       stages.add('model', result.modelMs);
@@ -70,8 +94,24 @@ export class ExplainProcessor extends ModelQueueWorker<'explain'> {
       this.options.logger.debug({ modelMs: result.modelMs, size: 1 }, 'model batch'); // bench/pipeline sums these
       const heatmapKey = clientKey(clientId, 'studies', studyId, instanceId, `heatmap-${predictionId}.png`);
       const overlayKey = clientKey(clientId, 'studies', studyId, instanceId, `overlay-${predictionId}.png`);
-      await stages.time('storagePut', Promise.all([this.store.put(heatmapKey, Buffer.from(result.heatmapPng), 'image/png'), this.store.put(overlayKey, Buffer.from(result.overlayPng), 'image/png')]));
-      await stages.time('db', saveExplanation(this.ds, { predictionId, instanceId, status: 'done', layer: result.layer, heatmapKey, overlayKey }));
+      await stages.time(
+        'storagePut',
+        Promise.all([
+          this.store.put(heatmapKey, Buffer.from(result.heatmapPng), 'image/png'),
+          this.store.put(overlayKey, Buffer.from(result.overlayPng), 'image/png'),
+        ]),
+      );
+      await stages.time(
+        'db',
+        saveExplanation(this.ds, {
+          predictionId,
+          instanceId,
+          status: 'done',
+          layer: result.layer,
+          heatmapKey,
+          overlayKey,
+        }),
+      );
     }
     this.publish(job.data, 'done');
     await stages.time('db', this.recordProgress(studyId, correlationId));
@@ -96,14 +136,21 @@ export class ExplainProcessor extends ModelQueueWorker<'explain'> {
   protected override async onFinalFailure(job: Job<ExplainJob>, error: Error): Promise<void> {
     const { predictionId, instanceId } = job.data;
     if (!(await findPrediction(this.ds, predictionId))) return;
-    await saveExplanation(this.ds, { predictionId, instanceId, status: 'failed', errorCode: 'INTERNAL', errorMessage: `Explanation failed after ${job.attemptsMade} attempts: ${error.message}` });
+    await saveExplanation(this.ds, {
+      predictionId,
+      instanceId,
+      status: 'failed',
+      errorCode: 'INTERNAL',
+      errorMessage: `Explanation failed after ${job.attemptsMade} attempts: ${error.message}`,
+    });
     this.publish(job.data, 'done');
     await this.recordProgress(job.data.studyId, job.data.correlationId);
   }
 
   private async recordProgress(studyId: string, correlationId: string): Promise<void> {
     const { pendingDeliveryIds } = await recordStudyProgress(this.ds, studyId, this.options.config.publicUrl);
-    for (const deliveryId of pendingDeliveryIds) await this.webhookQueue.add('deliver', { deliveryId, correlationId }, { jobId: deliveryId });
+    for (const deliveryId of pendingDeliveryIds)
+      await this.webhookQueue.add('deliver', { deliveryId, correlationId }, { jobId: deliveryId });
   }
 
   private publish(job: ExplainJob, status: InstanceStatus): void {

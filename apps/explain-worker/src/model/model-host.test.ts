@@ -22,7 +22,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function explainWith(modelDir: string, engine: string) {
   const warnings: unknown[] = [];
-  const logger = { info: () => undefined, warn: (fields: unknown, message: string) => warnings.push([fields, message]) } as never;
+  const logger = {
+    info: () => undefined,
+    warn: (fields: unknown, message: string) => warnings.push([fields, message]),
+  } as never;
   const host = new ModelHost(loadConfig('explain-worker', { MODEL_DIR: modelDir, ENGINE: engine }), logger);
   try {
     const runtime = await whenReady(host.readiness());
@@ -41,12 +44,18 @@ describe('the explain model thread', () => {
     await writeTinyOnnxTestModel(dir);
     // A colour upload of odd size: its rendering is the grey version, stored as PNG by the inference worker.
     const rgb = Buffer.from(Array.from({ length: 97 * 61 * 3 }, (_, i) => (i * 37 + (i % 7) * 11) % 256));
-    const colour = new Uint8Array(await sharp(rgb, { raw: { width: 97, height: 61, channels: 3 } }).png().toBuffer());
+    const colour = new Uint8Array(
+      await sharp(rgb, { raw: { width: 97, height: 61, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
     const rendering = new Uint8Array(await renderPng(await decodeImage(colour)));
     const host = new ModelHost(loadConfig('explain-worker', { MODEL_DIR: dir, ENGINE: 'onnx' }));
     try {
       await whenReady(host.readiness());
-      const [fromUpload, fromRendering] = await Promise.all([colour, rendering].map((image) => host.explain({ image, classIndex: 2, modelSha256: host.info.sha256 })));
+      const [fromUpload, fromRendering] = await Promise.all(
+        [colour, rendering].map((image) => host.explain({ image, classIndex: 2, modelSha256: host.info.sha256 })),
+      );
       if (!fromUpload.ok || !fromRendering.ok) throw new Error('explanation failed');
       expect(Buffer.from(fromRendering.heatmapPng).equals(Buffer.from(fromUpload.heatmapPng))).toBe(true);
       expect(Buffer.from(fromRendering.overlayPng).equals(Buffer.from(fromUpload.overlayPng))).toBe(true);
@@ -60,7 +69,11 @@ describe('the explain model thread', () => {
     const dir = path.join(work, 'full');
     await writeTinyOnnxTestModel(dir);
     const tfjs = await explainWith(dir, 'tfjs');
-    expect(tfjs).toEqual({ runtime: { engine: 'tfjs', backend: 'wasm', threads: expect.any(Number) }, warnings: [], layer: 'conv2_relu' });
+    expect(tfjs).toEqual({
+      runtime: { engine: 'tfjs', backend: 'wasm', threads: expect.any(Number) },
+      warnings: [],
+      layer: 'conv2_relu',
+    });
   });
 
   it('falls back to tfjs, and says so, when the ONNX package has no Grad-CAM++ graph', async () => {
@@ -72,7 +85,13 @@ describe('the explain model thread', () => {
 
     const onnx = await explainWith(dir, 'onnx');
     const fallback = "the ONNX package has no Grad-CAM++ graph for layer 'conv2_relu': explanations run on tfjs (wasm)";
-    expect(onnx.runtime).toEqual({ engine: 'onnx', backend: 'cpu', threads: expect.any(Number), explainEngine: 'tfjs', fallback });
+    expect(onnx.runtime).toEqual({
+      engine: 'onnx',
+      backend: 'cpu',
+      threads: expect.any(Number),
+      explainEngine: 'tfjs',
+      fallback,
+    });
     expect(onnx.warnings).toEqual([[{ engine: 'onnx', explainEngine: 'tfjs' }, fallback]]);
     expect(onnx.layer).toBe('conv2_relu');
   });

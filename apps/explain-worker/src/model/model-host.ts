@@ -1,7 +1,21 @@
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ModelThread, ThreadHost, type AppConfig, type HealthCheck, type Logger, type RuntimeMemory } from '@xray/platform';
-import type { ExplainRequest, ExplainResponse, GradCamResponse, ModelInfo, RenderRequest, RenderResponse } from './protocol';
+import {
+  ModelThread,
+  ThreadHost,
+  type AppConfig,
+  type HealthCheck,
+  type Logger,
+  type RuntimeMemory,
+} from '@xray/platform';
+import type {
+  ExplainRequest,
+  ExplainResponse,
+  GradCamResponse,
+  ModelInfo,
+  RenderRequest,
+  RenderResponse,
+} from './protocol';
 
 /**
  * The Grad-CAM++ model thread (one explanation at a time) and the render thread behind it:
@@ -9,10 +23,17 @@ import type { ExplainRequest, ExplainResponse, GradCamResponse, ModelInfo, Rende
  */
 export class ModelHost {
   private readonly model: ModelThread<ExplainRequest, GradCamResponse, ModelInfo>;
-  private readonly renderer = new ThreadHost<RenderRequest, RenderResponse>(path.join(__dirname, 'render.thread.js'), undefined);
+  private readonly renderer = new ThreadHost<RenderRequest, RenderResponse>(
+    path.join(__dirname, 'render.thread.js'),
+    undefined,
+  );
 
   constructor(config: AppConfig, logger?: Logger) {
-    this.model = new ModelThread(path.join(__dirname, 'model.thread.js'), { modelDir: config.modelDir, engine: config.engine }, logger);
+    this.model = new ModelThread(
+      path.join(__dirname, 'model.thread.js'),
+      { modelDir: config.modelDir, engine: config.engine },
+      logger,
+    );
   }
 
   get info(): ModelInfo {
@@ -34,8 +55,17 @@ export class ModelHost {
     if (!explained.ok) return explained;
     const { cam, image, modelMs, stages } = explained;
     const started = performance.now();
-    const pngs = await this.renderer.call({ cam, image, spec: this.info.preprocessing }, [image.pixels.buffer as ArrayBuffer, cam.map.buffer as ArrayBuffer]);
-    return { ok: true, layer: cam.layer, ...pngs, modelMs, stages: { ...stages, renderPng: performance.now() - started } };
+    const pngs = await this.renderer.call({ cam, image, spec: this.info.preprocessing }, [
+      image.pixels.buffer as ArrayBuffer,
+      cam.map.buffer as ArrayBuffer,
+    ]);
+    return {
+      ok: true,
+      layer: cam.layer,
+      ...pngs,
+      modelMs,
+      stages: { ...stages, renderPng: performance.now() - started },
+    };
   }
 
   async close(): Promise<void> {

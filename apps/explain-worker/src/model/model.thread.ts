@@ -19,12 +19,25 @@ serveThread<ExplainRequest, GradCamResponse>(async () => {
   const engine = await createEngine(modelDir, { engine: choice as EngineChoice, logger: quiet });
   const { explainer, runtime } = await gradCamEngine(engine, modelDir);
   const spec = engine.card.preprocessing;
-  const info: ModelInfo = { name: engine.info.modelName, version: engine.info.modelVersion, sha256: engine.info.modelSha256, preprocessing: spec, runtime };
+  const info: ModelInfo = {
+    name: engine.info.modelName,
+    version: engine.info.modelVersion,
+    sha256: engine.info.modelSha256,
+    preprocessing: spec,
+    runtime,
+  };
   return {
     info,
     async handle({ image, classIndex, modelSha256 }) {
       if (modelSha256 !== info.sha256) {
-        return { result: { ok: false, code: 'MODEL_INVALID', message: `the prediction was made by model weights ${modelSha256.slice(0, 12)}, this worker has ${info.sha256.slice(0, 12)}`, retry: true } };
+        return {
+          result: {
+            ok: false,
+            code: 'MODEL_INVALID',
+            message: `the prediction was made by model weights ${modelSha256.slice(0, 12)}, this worker has ${info.sha256.slice(0, 12)}`,
+            retry: true,
+          },
+        };
       }
       let decoded;
       const decodeStarted = performance.now();
@@ -44,7 +57,13 @@ serveThread<ExplainRequest, GradCamResponse>(async () => {
       const map = new Float32Array(cam.map);
       const stages = { decode: inputStarted - decodeStarted, modelInput: modelStarted - inputStarted };
       return {
-        result: { ok: true, cam: { ...cam, map }, image: { pixels, width: decoded.width, height: decoded.height }, modelMs, stages },
+        result: {
+          ok: true,
+          cam: { ...cam, map },
+          image: { pixels, width: decoded.width, height: decoded.height },
+          modelMs,
+          stages,
+        },
         transfer: [pixels.buffer as ArrayBuffer, map.buffer as ArrayBuffer],
       };
     },
@@ -58,9 +77,13 @@ serveThread<ExplainRequest, GradCamResponse>(async () => {
  * package has no Grad-CAM++ graph for the target layer (exported before, or without, it): then
  * tfjs, which differentiates any layer, and the runtime says so (readiness and the log).
  */
-async function gradCamEngine(engine: InferenceEngine, modelDir: string): Promise<{ explainer: InferenceEngine; runtime: ModelRuntime }> {
+async function gradCamEngine(
+  engine: InferenceEngine,
+  modelDir: string,
+): Promise<{ explainer: InferenceEngine; runtime: ModelRuntime }> {
   const { engine: kind, backend, threads } = engine.info;
-  if (kind !== 'onnx' || engine.card.onnx?.gradcam) return { explainer: engine, runtime: { engine: kind, backend, threads } };
+  if (kind !== 'onnx' || engine.card.onnx?.gradcam)
+    return { explainer: engine, runtime: { engine: kind, backend, threads } };
   const explainer = await createTfjsEngine(modelDir, { logger: quiet });
   const fallback = `the ONNX package has no Grad-CAM++ graph for layer '${engine.card.gradcam.targetLayer}': explanations run on tfjs (${explainer.info.backend})`;
   return { explainer, runtime: { engine: kind, backend, threads, explainEngine: 'tfjs', fallback } };

@@ -13,7 +13,15 @@ export interface ExplainRequest {
 type Refusal = { ok: false; code: string; message: string; retry: boolean };
 
 /** The model thread's answer: the map and the decoded image it explains (their buffers are transferred). */
-export type GradCamResponse = { ok: true; cam: GradCamMap; image: GreyImage; modelMs: number; stages: Pick<ExplainStages, 'decode' | 'modelInput'> } | Refusal;
+export type GradCamResponse =
+  | {
+      ok: true;
+      cam: GradCamMap;
+      image: GreyImage;
+      modelMs: number;
+      stages: Pick<ExplainStages, 'decode' | 'modelInput'>;
+    }
+  | Refusal;
 
 export interface RenderRequest {
   cam: GradCamMap;
@@ -26,7 +34,8 @@ export interface RenderResponse {
   overlayPng: Uint8Array;
 }
 
-export type ExplainResponse = ({ ok: true; layer: string; modelMs: number; stages: ExplainStages } & RenderResponse) | Refusal;
+export type ExplainResponse =
+  ({ ok: true; layer: string; modelMs: number; stages: ExplainStages } & RenderResponse) | Refusal;
 
 /** Wall times in the threads (the stage breakdown in bench/pipeline). */
 export interface ExplainStages {

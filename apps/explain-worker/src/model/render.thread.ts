@@ -11,7 +11,12 @@ serveThread<RenderRequest, RenderResponse>(async () => ({
   info: {},
   async handle({ cam, image, spec }) {
     // Own copies: their buffers are transferred to the main thread.
-    const [heatmapPng, overlayPng] = (await Promise.all([renderHeatmapPng(cam, spec, image), renderOverlayPng(cam, spec, image)])).map((png) => new Uint8Array(png));
-    return { result: { heatmapPng, overlayPng }, transfer: [heatmapPng.buffer as ArrayBuffer, overlayPng.buffer as ArrayBuffer] };
+    const [heatmapPng, overlayPng] = (
+      await Promise.all([renderHeatmapPng(cam, spec, image), renderOverlayPng(cam, spec, image)])
+    ).map((png) => new Uint8Array(png));
+    return {
+      result: { heatmapPng, overlayPng },
+      transfer: [heatmapPng.buffer as ArrayBuffer, overlayPng.buffer as ArrayBuffer],
+    };
   },
 }));

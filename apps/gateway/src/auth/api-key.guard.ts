@@ -24,12 +24,22 @@ export class ApiKeyGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const fromQuery = this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) && typeof req.query.access_token === 'string' ? (req.query.access_token as string) : undefined;
+    const fromQuery =
+      this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) && typeof req.query.access_token === 'string'
+        ? (req.query.access_token as string)
+        : undefined;
     const key = match?.[1] ?? fromQuery;
-    if (!key) throw new ApiError(401, 'UNAUTHENTICATED', 'Send your API key as `Authorization: Bearer <key>`.', { 'WWW-Authenticate': 'Bearer' });
+    if (!key)
+      throw new ApiError(401, 'UNAUTHENTICATED', 'Send your API key as `Authorization: Bearer <key>`.', {
+        'WWW-Authenticate': 'Bearer',
+      });
     const principal = await this.auth.verify(key);
-    if (!principal) throw new ApiError(401, 'UNAUTHENTICATED', 'The API key is not valid.', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && principal.kind !== 'admin') throw new ApiError(403, 'FORBIDDEN', 'This needs an admin API key.');
+    if (!principal)
+      throw new ApiError(401, 'UNAUTHENTICATED', 'The API key is not valid.', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
+    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && principal.kind !== 'admin')
+      throw new ApiError(403, 'FORBIDDEN', 'This needs an admin API key.');
     req.principal = principal;
     return true;
   }

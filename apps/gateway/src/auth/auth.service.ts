@@ -20,7 +20,10 @@ export class AuthService {
     const hash = hashApiKey(apiKey);
     const hit = this.cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.principal;
-    const [row] = await this.ds.query('SELECT id, client_id, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
+    const [row] = await this.ds.query(
+      'SELECT id, client_id, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      [hash],
+    );
     const principal: Principal | null = row ? { clientId: row.client_id, apiKeyId: row.id, kind: row.kind } : null;
     if (this.config.apiKeyCacheMs === 0) return principal;
     if (this.cache.size >= CACHE_MAX) this.cache.clear();

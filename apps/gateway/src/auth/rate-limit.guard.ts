@@ -24,14 +24,18 @@ export class RateLimitGuard implements CanActivate {
     const key = `${this.config.queuePrefix}:ratelimit:${principal.clientId}:${window}`;
     let count: number;
     try {
-      const [[, incr]] = (await this.redis.multi().incr(key).pexpire(key, windowMs).exec()) as Array<[Error | null, number]>;
+      const [[, incr]] = (await this.redis.multi().incr(key).pexpire(key, windowMs).exec()) as Array<
+        [Error | null, number]
+      >;
       count = incr;
     } catch {
       return true;
     }
     if (count > max) {
       const retryAfter = Math.ceil(((window + 1) * windowMs - Date.now()) / 1000);
-      throw new ApiError(429, 'RATE_LIMITED', `Rate limit of ${max} requests per ${windowMs / 1000} s exceeded.`, { 'Retry-After': String(retryAfter) });
+      throw new ApiError(429, 'RATE_LIMITED', `Rate limit of ${max} requests per ${windowMs / 1000} s exceeded.`, {
+        'Retry-After': String(retryAfter),
+      });
     }
     return true;
   }

@@ -3,7 +3,12 @@ import { ERROR_CODES, type ErrorCode } from '@xray/shared';
 
 /** An HTTP error with a code from @xray/shared; serialised as `{ error: { code, message } }`. */
 export class ApiError extends HttpException {
-  constructor(status: number, readonly code: ErrorCode, message: string = ERROR_CODES[code], readonly headers: Record<string, string> = {}) {
+  constructor(
+    status: number,
+    readonly code: ErrorCode,
+    message: string = ERROR_CODES[code],
+    readonly headers: Record<string, string> = {},
+  ) {
     super({ error: { code, message } }, status);
   }
 }

@@ -36,15 +36,36 @@ export class ErrorFilter implements ExceptionFilter {
     res.status(status).set(headers).json({ error: { code, message } });
   }
 
-  private describe(exception: unknown): { status: number; code: ErrorCode; message: string; headers: Record<string, string> } {
-    if (exception instanceof ApiError) return { status: exception.getStatus(), code: exception.code, message: (exception.getResponse() as { error: { message: string } }).error.message, headers: exception.headers };
+  private describe(exception: unknown): {
+    status: number;
+    code: ErrorCode;
+    message: string;
+    headers: Record<string, string>;
+  } {
+    if (exception instanceof ApiError)
+      return {
+        status: exception.getStatus(),
+        code: exception.code,
+        message: (exception.getResponse() as { error: { message: string } }).error.message,
+        headers: exception.headers,
+      };
     if (isXrayError(exception)) {
       const status = STATUS_BY_XRAY_CODE[exception.code] ?? 422;
-      return { status, code: status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : exception.code, message: exception.message, headers: {} };
+      return {
+        status,
+        code: status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : exception.code,
+        message: exception.message,
+        headers: {},
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      return { status, code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED'), message: exception.message, headers: {} };
+      return {
+        status,
+        code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED'),
+        message: exception.message,
+        headers: {},
+      };
     }
     return { status: 500, code: 'INTERNAL', message: 'Internal error.', headers: {} };
   }

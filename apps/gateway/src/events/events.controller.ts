@@ -32,11 +32,18 @@ export class EventsController {
   @Sse('events')
   @AllowQueryToken()
   @ApiOperation({ summary: 'Live instance status changes of this client (server-sent events).' })
-  @ApiQuery({ name: 'access_token', required: false, description: 'API key, for EventSource clients that cannot send Authorization' })
+  @ApiQuery({
+    name: 'access_token',
+    required: false,
+    description: 'API key, for EventSource clients that cannot send Authorization',
+  })
   events(@CurrentPrincipal() principal: Principal): Observable<MessageEvent> {
     const updates = this.bus.pipe(
       filter((e) => e.clientId === principal.clientId),
-      map((e): MessageEvent => ({ type: 'instance.status', data: { studyId: e.studyId, instanceId: e.instanceId, status: e.status, at: e.at } })),
+      map((e): MessageEvent => ({
+        type: 'instance.status',
+        data: { studyId: e.studyId, instanceId: e.instanceId, status: e.status, at: e.at },
+      })),
     );
     // A comment-like keep-alive so proxies do not close an idle stream.
     const keepAlive = interval(20_000).pipe(map((): MessageEvent => ({ type: 'ping', data: '' })));

@@ -35,7 +35,12 @@ export class InstanceImagesService {
   }
 
   /** The inference worker stores the rendering as it decodes; render here only when it has not (yet). */
-  private async rendering(clientId: string, studyId: string, instanceId: string, originalKey: string): Promise<Readable> {
+  private async rendering(
+    clientId: string,
+    studyId: string,
+    instanceId: string,
+    originalKey: string,
+  ): Promise<Readable> {
     const key = renderingKey(clientId, studyId, instanceId);
     if (!(await this.store.exists(key))) {
       try {

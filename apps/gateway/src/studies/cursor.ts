@@ -13,7 +13,8 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(raw: string): Cursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [string, string];
-    if (typeof createdAt !== 'string' || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(createdAt))) throw new Error('shape');
+    if (typeof createdAt !== 'string' || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(Date.parse(createdAt)))
+      throw new Error('shape');
     return { createdAt, id };
   } catch {
     throw invalid('cursor is not valid; use the nextCursor of a previous page');

@@ -22,7 +22,10 @@ describe('FormatSniffer', () => {
   });
 
   it('stops unsupported content with a 415', async () => {
-    await expect(sniff([Buffer.from('%PDF-1.7 not an image')])).rejects.toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
+    await expect(sniff([Buffer.from('%PDF-1.7 not an image')])).rejects.toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      status: 415,
+    });
     await expect(sniff([])).rejects.toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 });

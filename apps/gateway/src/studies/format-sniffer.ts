@@ -33,7 +33,9 @@ export class FormatSniffer extends Transform {
     try {
       this.format = detectFormat(head.subarray(0, SNIFF_BYTES));
     } catch {
-      return callback(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'A file is not DICOM, PNG or JPEG (detected from its content).'));
+      return callback(
+        new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'A file is not DICOM, PNG or JPEG (detected from its content).'),
+      );
     }
     callback(null, head);
   }

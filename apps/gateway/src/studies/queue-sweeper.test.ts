@@ -13,7 +13,10 @@ beforeAll(async () => {
   await migrate(url);
   ds = createDataSource(url, { poolSize: 2 });
   await ds.initialize();
-  queue = createQueue('inference', loadConfig('gateway', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xsweep') }));
+  queue = createQueue(
+    'inference',
+    loadConfig('gateway', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xsweep') }),
+  );
 });
 
 afterAll(async () => {
@@ -27,7 +30,10 @@ it('re-enqueues instances left queued without a job, once', async () => {
   const { clientId } = await createClientWithKey(ds, { name: 'c' });
   const studyId = randomUUID();
   const [stale, fresh] = [randomUUID(), randomUUID()];
-  await ds.query(`INSERT INTO studies (id, client_id, status, priority, correlation_id) VALUES ($1, $2, 'queued', 'stat', 'corr')`, [studyId, clientId]);
+  await ds.query(
+    `INSERT INTO studies (id, client_id, status, priority, correlation_id) VALUES ($1, $2, 'queued', 'stat', 'corr')`,
+    [studyId, clientId],
+  );
   await ds.query(
     `INSERT INTO instances (id, study_id, client_id, position, filename, status, format, object_key, sha256, size, created_at)
      VALUES ($1, $3, $4, 0, 'a.png', 'queued', 'png', 'k1', 's', 1, now() - interval '10 minutes'),

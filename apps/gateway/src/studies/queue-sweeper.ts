@@ -22,7 +22,10 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep().catch((error) => this.logger.warn({ err: error }, 'queue sweep failed')), SWEEP_EVERY_MS);
+    this.timer = setInterval(
+      () => void this.sweep().catch((error) => this.logger.warn({ err: error }, 'queue sweep failed')),
+      SWEEP_EVERY_MS,
+    );
     this.timer.unref();
   }
 
@@ -32,7 +35,14 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
 
   async sweep(): Promise<number> {
     if (!this.ds.isInitialized) return 0;
-    const rows: Array<{ id: string; study_id: string; client_id: string; object_key: string; correlation_id: string; priority: 'routine' | 'stat' }> = await this.ds.query(
+    const rows: Array<{
+      id: string;
+      study_id: string;
+      client_id: string;
+      object_key: string;
+      correlation_id: string;
+      priority: 'routine' | 'stat';
+    }> = await this.ds.query(
       `SELECT i.id, i.study_id, i.client_id, i.object_key, s.correlation_id, s.priority
          FROM instances i JOIN studies s ON s.id = i.study_id
         WHERE i.status = 'queued' AND i.created_at < now() - make_interval(secs => $1)
@@ -43,7 +53,13 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
     await this.inference.addBulk(
       rows.map((r) => ({
         name: 'classify',
-        data: { instanceId: r.id, studyId: r.study_id, clientId: r.client_id, objectKey: r.object_key, correlationId: r.correlation_id },
+        data: {
+          instanceId: r.id,
+          studyId: r.study_id,
+          clientId: r.client_id,
+          objectKey: r.object_key,
+          correlationId: r.correlation_id,
+        },
         opts: { jobId: r.id, priority: JOB_PRIORITY[r.priority] },
       })),
     );

@@ -1,5 +1,14 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiOperation,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { StudyDto, StudyPage } from '@xray/shared';
 import type { Request, Response } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -22,7 +31,11 @@ export class StudiesController {
   @Post()
   @ApiOperation({ summary: 'Submit a study: one or more DICOM, PNG or JPEG files (detected by content).' })
   @ApiConsumes('multipart/form-data')
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'The same key from the same client returns the same study (200).' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'The same key from the same client returns the same study (200).',
+  })
   @ApiBody({
     schema: {
       type: 'object',
@@ -39,7 +52,11 @@ export class StudiesController {
   @ApiResponse({ status: 200, description: 'Idempotent replay: the study created earlier with this Idempotency-Key.' })
   @ApiResponse({ status: 413, description: 'A file or the number of files exceeds the limit.' })
   @ApiResponse({ status: 415, description: 'A file is not DICOM, PNG or JPEG.' })
-  async submit(@Req() req: Request, @Res({ passthrough: true }) res: Response, @CurrentPrincipal() principal: Principal): Promise<StudyDto> {
+  async submit(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<StudyDto> {
     const { created, study } = await this.studies.submit(req, principal);
     if (created) await this.audit.record(principal, 'study.create', study.id, req.ip);
     res.status(created ? 202 : 200).location(`/v1/studies/${study.id}`);
@@ -62,7 +79,13 @@ export class StudiesController {
     @Query('label') label?: string,
     @Query('accession') accession?: string,
   ): Promise<StudyPage> {
-    const page = await this.studies.list(principal.clientId, { limit: parseLimit(limit), cursor, status, label, accession });
+    const page = await this.studies.list(principal.clientId, {
+      limit: parseLimit(limit),
+      cursor,
+      status,
+      label,
+      accession,
+    });
     await this.audit.record(principal, 'study.list', null, req.ip);
     return page;
   }

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { loadStudyViews } from '@xray/db';
-import { CONFIG, DATA_SOURCE, INFERENCE_QUEUE, JOB_PRIORITY, LOGGER, OBJECT_STORE, currentCorrelationId, type AppConfig, type Logger, type TypedQueue } from '@xray/platform';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  INFERENCE_QUEUE,
+  JOB_PRIORITY,
+  LOGGER,
+  OBJECT_STORE,
+  currentCorrelationId,
+  type AppConfig,
+  type Logger,
+  type TypedQueue,
+} from '@xray/platform';
 import type { StudyDto, StudyPage, StudyStatus } from '@xray/shared';
 import { clientKey, type ObjectStore } from '@xray/storage';
 import type { Request } from 'express';
@@ -50,7 +61,10 @@ export class StudiesService {
     let study: ReturnType<typeof parseStudyFields>;
     try {
       study = parseStudyFields(fields);
-      if (study.callbackUrl) await assertAllowedTarget(study.callbackUrl, this.config.webhooks.allowPrivate).catch((error: Error) => Promise.reject(invalid(error.message)));
+      if (study.callbackUrl)
+        await assertAllowedTarget(study.callbackUrl, this.config.webhooks.allowPrivate).catch((error: Error) =>
+          Promise.reject(invalid(error.message)),
+        );
     } catch (error) {
       await discard();
       throw error;
@@ -60,12 +74,30 @@ export class StudiesService {
       await this.ds.transaction(async (em) => {
         await em.query(
           `INSERT INTO studies (id, client_id, status, priority, accession_number, callback_url, idempotency_key, correlation_id) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7)`,
-          [studyId, principal.clientId, study.priority, study.accessionNumber, study.callbackUrl, idempotencyKey, correlationId],
+          [
+            studyId,
+            principal.clientId,
+            study.priority,
+            study.accessionNumber,
+            study.callbackUrl,
+            idempotencyKey,
+            correlationId,
+          ],
         );
         for (const f of files) {
           await em.query(
             `INSERT INTO instances (id, study_id, client_id, position, filename, status, format, object_key, sha256, size) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9)`,
-            [f.instanceId, studyId, principal.clientId, f.position, f.filename, f.format, f.objectKey, f.sha256, f.size],
+            [
+              f.instanceId,
+              studyId,
+              principal.clientId,
+              f.position,
+              f.filename,
+              f.format,
+              f.objectKey,
+              f.sha256,
+              f.size,
+            ],
           );
         }
       });
@@ -86,7 +118,13 @@ export class StudiesService {
     return { created: true, study: await this.view(principal.clientId, studyId) };
   }
 
-  private async enqueue(files: ReceivedFile[], studyId: string, clientId: string, priority: 'routine' | 'stat', correlationId: string): Promise<void> {
+  private async enqueue(
+    files: ReceivedFile[],
+    studyId: string,
+    clientId: string,
+    priority: 'routine' | 'stat',
+    correlationId: string,
+  ): Promise<void> {
     await this.inference.addBulk(
       files.map((f) => ({
         name: 'classify',
@@ -98,7 +136,10 @@ export class StudiesService {
   }
 
   private async findByIdempotencyKey(clientId: string, key: string): Promise<string | undefined> {
-    const [row] = await this.ds.query('SELECT id FROM studies WHERE client_id = $1 AND idempotency_key = $2', [clientId, key]);
+    const [row] = await this.ds.query('SELECT id FROM studies WHERE client_id = $1 AND idempotency_key = $2', [
+      clientId,
+      key,
+    ]);
     return row?.id;
   }
 
@@ -116,12 +157,16 @@ export class StudiesService {
     const params: unknown[] = [clientId];
     const param = (value: unknown) => `$${params.push(value)}`;
     if (query.status) {
-      if (!STUDY_STATUSES.includes(query.status as StudyStatus)) throw invalid(`status must be one of ${STUDY_STATUSES.join(', ')}`);
+      if (!STUDY_STATUSES.includes(query.status as StudyStatus))
+        throw invalid(`status must be one of ${STUDY_STATUSES.join(', ')}`);
       where.push(`s.status = ${param(query.status)}`);
     }
-    if (query.accession) where.push(`s.accession_number ILIKE ${param(query.accession.replace(/[\\%_]/g, '\\$&') + '%')}`);
+    if (query.accession)
+      where.push(`s.accession_number ILIKE ${param(query.accession.replace(/[\\%_]/g, '\\$&') + '%')}`);
     if (query.label) {
-      where.push(`EXISTS (SELECT 1 FROM instances i JOIN predictions p ON p.instance_id = i.id WHERE i.study_id = s.id AND p.label = ${param(query.label)})`);
+      where.push(
+        `EXISTS (SELECT 1 FROM instances i JOIN predictions p ON p.instance_id = i.id WHERE i.study_id = s.id AND p.label = ${param(query.label)})`,
+      );
     }
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor);
@@ -134,7 +179,11 @@ export class StudiesService {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      items: await loadStudyViews(this.ds, page.map((r) => r.id), this.config.publicUrl),
+      items: await loadStudyViews(
+        this.ds,
+        page.map((r) => r.id),
+        this.config.publicUrl,
+      ),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
     };
   }

@@ -43,9 +43,18 @@ export class UploadService {
     return new Promise((resolve, reject) => {
       let parser: busboy.Busboy;
       try {
-        parser = busboy({ headers: req.headers, limits: { fileSize: maxUploadBytes, files: maxFilesPerStudy, fields: 20, fieldSize: 4096 } });
+        parser = busboy({
+          headers: req.headers,
+          limits: { fileSize: maxUploadBytes, files: maxFilesPerStudy, fields: 20, fieldSize: 4096 },
+        });
       } catch {
-        reject(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the study as multipart/form-data with one or more `files`.'));
+        reject(
+          new ApiError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            'Send the study as multipart/form-data with one or more `files`.',
+          ),
+        );
         return;
       }
       const files: ReceivedFile[] = [];
@@ -93,7 +102,11 @@ export class UploadService {
         files.push(file);
         const sniffer = new FormatSniffer();
         active.add(sniffer);
-        stream.on('limit', () => sniffer.destroy(new ApiError(413, 'PAYLOAD_TOO_LARGE', `A file exceeds the limit of ${maxUploadBytes} bytes.`)));
+        stream.on('limit', () =>
+          sniffer.destroy(
+            new ApiError(413, 'PAYLOAD_TOO_LARGE', `A file exceeds the limit of ${maxUploadBytes} bytes.`),
+          ),
+        );
         stream.on('error', (error: Error) => sniffer.destroy(error));
         // Listen at once: the store may attach its own listeners only after an await.
         sniffer.on('error', fail);
@@ -114,7 +127,9 @@ export class UploadService {
         if (info.valueTruncated) return fail(invalid(`Field "${name}" is too long.`));
         fields[name] = value;
       });
-      parser.on('filesLimit', () => fail(new ApiError(413, 'PAYLOAD_TOO_LARGE', `A study may have at most ${maxFilesPerStudy} files.`)));
+      parser.on('filesLimit', () =>
+        fail(new ApiError(413, 'PAYLOAD_TOO_LARGE', `A study may have at most ${maxFilesPerStudy} files.`)),
+      );
       parser.on('error', (error: Error) => fail(invalid(`Malformed multipart body: ${error.message}`)));
       parser.on('close', () => void settle());
       req.on('error', (error) => fail(error));

@@ -55,7 +55,9 @@ describe('WebModule', () => {
     try {
       const response = await fetch(`${url}/`);
       expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ error: { code: 'INTERNAL', message: 'The web viewer is not built: run `npm run build`.' } });
+      expect(await response.json()).toEqual({
+        error: { code: 'INTERNAL', message: 'The web viewer is not built: run `npm run build`.' },
+      });
     } finally {
       await app.close();
     }

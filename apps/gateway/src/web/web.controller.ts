@@ -39,7 +39,9 @@ export class WebController {
   private send(res: Response, asset: WebAsset): void {
     const file = path.join(this.dir, asset);
     if (!fs.existsSync(file)) {
-      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({ error: { code: 'INTERNAL', message: 'The web viewer is not built: run `npm run build`.' } });
+      res
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .json({ error: { code: 'INTERNAL', message: 'The web viewer is not built: run `npm run build`.' } });
       return;
     }
     res.setHeader('Content-Type', WEB_ASSETS[asset]);

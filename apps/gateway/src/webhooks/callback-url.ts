@@ -57,5 +57,8 @@ export async function assertAllowedTarget(raw: string, allowPrivate: boolean): P
   const host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
   const blocked = addresses.find(isPrivateAddress);
-  if (blocked) throw new Error(`callback host ${host} resolves to a private address (${blocked}); set WEBHOOK_ALLOW_PRIVATE=true to allow it`);
+  if (blocked)
+    throw new Error(
+      `callback host ${host} resolves to a private address (${blocked}); set WEBHOOK_ALLOW_PRIVATE=true to allow it`,
+    );
 }

@@ -39,7 +39,12 @@ export class DeliveriesController {
   @ApiQuery({ name: 'status', required: false, enum: STATUSES })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'cursor', required: false })
-  async list(@CurrentPrincipal() p: Principal, @Query('status') status?: string, @Query('limit') rawLimit?: string, @Query('cursor') rawCursor?: string) {
+  async list(
+    @CurrentPrincipal() p: Principal,
+    @Query('status') status?: string,
+    @Query('limit') rawLimit?: string,
+    @Query('cursor') rawCursor?: string,
+  ) {
     const limit = parseLimit(rawLimit);
     const where: string[] = [];
     const params: unknown[] = [];
@@ -65,20 +70,18 @@ export class DeliveriesController {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(
-        (r: any): WebhookDeliveryDto => ({
-          id: r.id,
-          eventId: r.event_id,
-          eventType: r.type,
-          studyId: r.study_id,
-          url: r.url,
-          status: r.status,
-          attempts: r.attempts,
-          lastError: r.last_error,
-          deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
-          createdAt: new Date(r.created_at).toISOString(),
-        }),
-      ),
+      items: page.map((r: any): WebhookDeliveryDto => ({
+        id: r.id,
+        eventId: r.event_id,
+        eventType: r.type,
+        studyId: r.study_id,
+        url: r.url,
+        status: r.status,
+        attempts: r.attempts,
+        lastError: r.last_error,
+        deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
+        createdAt: new Date(r.created_at).toISOString(),
+      })),
       nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.cursor_at, id: last.id }) : null,
     };
   }
@@ -97,7 +100,11 @@ export class DeliveriesController {
       [id, p.kind === 'admin' ? null : p.clientId],
     );
     if (!row) throw notFound('No failed delivery with this id.');
-    await this.queue.add('deliver', { deliveryId: id, correlationId: row.correlation_id }, { jobId: `${id}-retry-${Date.now()}` });
+    await this.queue.add(
+      'deliver',
+      { deliveryId: id, correlationId: row.correlation_id },
+      { jobId: `${id}-retry-${Date.now()}` },
+    );
     return { id, status: 'pending' };
   }
 }

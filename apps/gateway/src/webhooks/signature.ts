@@ -7,7 +7,13 @@ export function signWebhook(secret: string, rawBody: string, unixSeconds = Math.
 }
 
 /** What a receiver does (documented in docs/api.md); used by the tests. */
-export function verifyWebhookSignature(secret: string, rawBody: string, header: string, toleranceS = 300, now = Date.now()): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  rawBody: string,
+  header: string,
+  toleranceS = 300,
+  now = Date.now(),
+): boolean {
   const parts = Object.fromEntries(header.split(',').map((kv) => kv.split('=', 2) as [string, string]));
   const t = Number(parts.t);
   if (!Number.isFinite(t) || !parts.v1 || Math.abs(now / 1000 - t) > toleranceS) return false;

@@ -22,9 +22,22 @@ describe('callback URL policy', () => {
   });
 
   it('recognises private, loopback and link-local targets', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '::1', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '0.0.0.0'])
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '::1',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+      '0.0.0.0',
+    ])
       expect([a, isPrivateAddress(a)]).toEqual([a, true]);
-    for (const a of ['93.184.216.34', '2606:2800:220:1::1', '8.8.8.8']) expect([a, isPrivateAddress(a)]).toEqual([a, false]);
+    for (const a of ['93.184.216.34', '2606:2800:220:1::1', '8.8.8.8'])
+      expect([a, isPrivateAddress(a)]).toEqual([a, false]);
   });
 
   it('refuses private targets unless allowed', async () => {

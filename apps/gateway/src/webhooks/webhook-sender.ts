@@ -9,7 +9,12 @@ export interface AttemptResult {
 }
 
 /** One signed POST of an event. Redirects are not followed (they could lead into private networks). */
-export async function postWebhook(url: string, event: WebhookEvent, secret: string, timeoutMs: number): Promise<AttemptResult> {
+export async function postWebhook(
+  url: string,
+  event: WebhookEvent,
+  secret: string,
+  timeoutMs: number,
+): Promise<AttemptResult> {
   const body = JSON.stringify(event);
   const started = Date.now();
   try {
@@ -30,7 +35,8 @@ export async function postWebhook(url: string, event: WebhookEvent, secret: stri
     const ok = res.status >= 200 && res.status < 300;
     return { ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}`, durationMs: Date.now() - started };
   } catch (error) {
-    const message = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    const message =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
     return { ok: false, statusCode: null, error: message, durationMs: Date.now() - started };
   }
 }

@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { failInstance, findInstance, latestPredictionId, recordStudyProgress, savePrediction, transitionInstance } from '@xray/db';
+import {
+  failInstance,
+  findInstance,
+  latestPredictionId,
+  recordStudyProgress,
+  savePrediction,
+  transitionInstance,
+} from '@xray/db';
 import {
   CONFIG,
   DATA_SOURCE,
@@ -48,7 +55,15 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
     metrics: XrayMetrics,
     heartbeat: ProgressHeartbeat,
   ) {
-    super('inference', { config, logger, concurrency: config.inference.concurrency, readiness: infraReadiness(redis, ds, store), model, metrics, heartbeat });
+    super('inference', {
+      config,
+      logger,
+      concurrency: config.inference.concurrency,
+      readiness: infraReadiness(redis, ds, store),
+      model,
+      metrics,
+      heartbeat,
+    });
     model.onBatch = (modelMs, size) => {
       metrics.observeModelTime(modelMs, size, 'classify');
       logger.debug({ modelMs, size }, 'model batch'); // bench/pipeline sums these
@@ -59,7 +74,8 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
     const { instanceId, studyId, clientId, objectKey, correlationId } = job.data;
     const { logger } = this.options;
     // The usual case in one round trip: a queued instance, claimed. Anything else is read and looked at.
-    if (await stages.time('db', transitionInstance(this.ds, instanceId, ['queued'], 'classifying'))) this.publish(job.data, 'classifying');
+    if (await stages.time('db', transitionInstance(this.ds, instanceId, ['queued'], 'classifying')))
+      this.publish(job.data, 'classifying');
     else {
       const instance = await stages.time('db', findInstance(this.ds, instanceId));
       if (!instance) return 'skipped'; // the study was deleted meanwhile
@@ -78,7 +94,10 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
     }
 
     const bytes = await stages.time('storageGet', this.store.getBuffer(objectKey));
-    const outcome = await stages.time('classify', this.model.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    const outcome = await stages.time(
+      'classify',
+      this.model.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    );
     if (!outcome.ok) {
       logger.info({ instanceId, code: outcome.code }, 'image could not be decoded');
       if (await failInstance(this.ds, instanceId, outcome.code, outcome.message)) this.publish(job.data, 'failed');
@@ -89,7 +108,10 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
     stages.add('modelInput', outcome.inputMs);
     stages.add('renderPng', outcome.renderMs);
     // Stored before the prediction: a saved prediction always has its rendering (the explain worker reads it).
-    await stages.time('storagePut', this.store.put(renderingKey(clientId, studyId, instanceId), Buffer.from(outcome.renderingPng), 'image/png'));
+    await stages.time(
+      'storagePut',
+      this.store.put(renderingKey(clientId, studyId, instanceId), Buffer.from(outcome.renderingPng), 'image/png'),
+    );
     const model = this.model.model;
     const predictionId = await stages.time(
       'db',
@@ -115,19 +137,32 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
 
   /** Retries exhausted (storage or database trouble): the instance fails visibly instead of hanging. */
   protected override async onFinalFailure(job: Job<InferenceJob>, error: Error): Promise<void> {
-    if (await failInstance(this.ds, job.data.instanceId, 'INTERNAL', `Classification failed after ${job.attemptsMade} attempts: ${error.message}`)) this.publish(job.data, 'failed');
+    if (
+      await failInstance(
+        this.ds,
+        job.data.instanceId,
+        'INTERNAL',
+        `Classification failed after ${job.attemptsMade} attempts: ${error.message}`,
+      )
+    )
+      this.publish(job.data, 'failed');
     await this.recordProgress(job.data.studyId, job.data.correlationId);
   }
 
   private async enqueueExplain(job: Job<InferenceJob>, predictionId: string): Promise<void> {
     const { instanceId, studyId, clientId, objectKey, correlationId } = job.data;
     // The prediction id as job id: re-enqueueing never makes a second explanation job.
-    await this.explainQueue.add('explain', { instanceId, studyId, clientId, objectKey, predictionId, correlationId }, { jobId: predictionId, priority: job.opts.priority });
+    await this.explainQueue.add(
+      'explain',
+      { instanceId, studyId, clientId, objectKey, predictionId, correlationId },
+      { jobId: predictionId, priority: job.opts.priority },
+    );
   }
 
   private async recordProgress(studyId: string, correlationId: string): Promise<void> {
     const { pendingDeliveryIds } = await recordStudyProgress(this.ds, studyId, this.options.config.publicUrl);
-    for (const deliveryId of pendingDeliveryIds) await this.webhookQueue.add('deliver', { deliveryId, correlationId }, { jobId: deliveryId });
+    for (const deliveryId of pendingDeliveryIds)
+      await this.webhookQueue.add('deliver', { deliveryId, correlationId }, { jobId: deliveryId });
   }
 
   private publish(job: InferenceJob, status: InstanceStatus): void {

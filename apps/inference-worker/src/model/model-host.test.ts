@@ -7,7 +7,9 @@ import { makePng, requireBuilt, whenReady, writeTinyOnnxTestModel } from '@xray/
 import type { ModelHost as ModelHostType } from './model-host';
 
 /** The model thread as the worker runs it (built JS in a real worker thread) on the tiny test package. */
-const { ModelHost } = requireBuilt<{ ModelHost: typeof ModelHostType }>('apps/inference-worker/src/model/model-host.js');
+const { ModelHost } = requireBuilt<{ ModelHost: typeof ModelHostType }>(
+  'apps/inference-worker/src/model/model-host.js',
+);
 jest.setTimeout(60_000);
 
 let work: string;
@@ -40,16 +42,22 @@ describe('the inference model thread', () => {
     const tfjs = await classifyWith(dir, 'tfjs');
     expect(onnx.runtime).toEqual({ engine: 'onnx', backend: 'cpu', threads: expect.any(Number) });
     expect(tfjs.runtime).toEqual({ engine: 'tfjs', backend: 'wasm', threads: expect.any(Number) });
-    expect(onnx.logged).toEqual([{ requested: 'auto', engine: 'onnx', backend: 'cpu', threads: onnx.runtime!.threads }]);
+    expect(onnx.logged).toEqual([
+      { requested: 'auto', engine: 'onnx', backend: 'cpu', threads: onnx.runtime!.threads },
+    ]);
     expect(onnx.model.runtime).toEqual(onnx.runtime);
     expect(tfjs.outcome.classIndex).toBe(onnx.outcome.classIndex);
-    tfjs.outcome.probabilities.forEach((p, i) => expect(Math.abs(p - onnx.outcome.probabilities[i])).toBeLessThan(1e-4));
+    tfjs.outcome.probabilities.forEach((p, i) =>
+      expect(Math.abs(p - onnx.outcome.probabilities[i])).toBeLessThan(1e-4),
+    );
   });
 
   it('uses tfjs for a package without model.onnx under ENGINE=auto, and refuses ENGINE=onnx for it', async () => {
     const dir = path.join(work, 'tfjs-only');
     await writeTinyTestModelPackage(dir);
     expect((await classifyWith(dir, 'auto')).runtime).toMatchObject({ engine: 'tfjs' });
-    await expect(classifyWith(dir, 'onnx')).rejects.toThrow(/has no ONNX graph; run `xray export-onnx --model DIR` first/);
+    await expect(classifyWith(dir, 'onnx')).rejects.toThrow(
+      /has no ONNX graph; run `xray export-onnx --model DIR` first/,
+    );
   });
 });

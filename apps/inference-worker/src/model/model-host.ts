@@ -1,5 +1,12 @@
 import * as path from 'node:path';
-import { DynamicBatcher, ModelThread, type AppConfig, type HealthCheck, type Logger, type RuntimeMemory } from '@xray/platform';
+import {
+  DynamicBatcher,
+  ModelThread,
+  type AppConfig,
+  type HealthCheck,
+  type Logger,
+  type RuntimeMemory,
+} from '@xray/platform';
 import type { ClassifyOutcome, ClassifyRequest, ClassifyResponse, ModelInfo } from './protocol';
 
 /**
@@ -13,7 +20,11 @@ export class ModelHost {
   onBatch?: (modelMs: number, size: number) => void;
 
   constructor(config: AppConfig, logger?: Logger) {
-    this.thread = new ModelThread(path.join(__dirname, 'model.thread.js'), { modelDir: config.modelDir, engine: config.engine }, logger);
+    this.thread = new ModelThread(
+      path.join(__dirname, 'model.thread.js'),
+      { modelDir: config.modelDir, engine: config.engine },
+      logger,
+    );
     this.batcher = new DynamicBatcher(
       async (images) => {
         const { outcomes, modelMs } = await this.thread.call({ images });

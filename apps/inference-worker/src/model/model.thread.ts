@@ -24,7 +24,13 @@ serveThread<ClassifyRequest, ClassifyResponse>(async () => {
   const engine = await createEngine(modelDir, { engine: choice as EngineChoice, logger: { info: () => undefined } });
   const { info: e } = engine;
   const spec = engine.card.preprocessing;
-  const info: ModelInfo = { name: e.modelName, version: e.modelVersion, sha256: e.modelSha256, preprocessing: spec, runtime: { engine: e.engine, backend: e.backend, threads: e.threads } };
+  const info: ModelInfo = {
+    name: e.modelName,
+    version: e.modelVersion,
+    sha256: e.modelSha256,
+    preprocessing: spec,
+    runtime: { engine: e.engine, backend: e.backend, threads: e.threads },
+  };
   return {
     info,
     async handle({ images }) {
@@ -32,8 +38,18 @@ serveThread<ClassifyRequest, ClassifyResponse>(async () => {
         images.map(async (bytes): Promise<Prepared> => {
           try {
             const image = await decodeImage(bytes);
-            const [[input, inputMs], [png, renderMs]] = await Promise.all([timed(toModelInput(image, spec)), timed(renderPng(image))]);
-            return { input, png: new Uint8Array(png), dicom: image.format === 'dicom' ? dicomFacts(image.metadata) : null, decodeMs: image.decodeMs, inputMs, renderMs };
+            const [[input, inputMs], [png, renderMs]] = await Promise.all([
+              timed(toModelInput(image, spec)),
+              timed(renderPng(image)),
+            ]);
+            return {
+              input,
+              png: new Uint8Array(png),
+              dicom: image.format === 'dicom' ? dicomFacts(image.metadata) : null,
+              decodeMs: image.decodeMs,
+              inputMs,
+              renderMs,
+            };
           } catch (error) {
             if (isXrayError(error)) return { code: error.code, message: error.message };
             return { code: 'CORRUPT_FILE', message: `The image could not be decoded: ${(error as Error).message}` };
@@ -48,9 +64,25 @@ serveThread<ClassifyRequest, ClassifyResponse>(async () => {
       const outcomes = prepared.map((p): ClassifyOutcome => {
         if (!('input' in p)) return { ok: false, ...p };
         const c = classifications[next++];
-        return { ok: true, label: c.label, classIndex: c.classIndex, confidence: c.confidence, band: c.band, top5: c.top5, probabilities: c.probabilities, dicom: p.dicom, renderingPng: p.png, decodeMs: p.decodeMs, inputMs: p.inputMs, renderMs: p.renderMs };
+        return {
+          ok: true,
+          label: c.label,
+          classIndex: c.classIndex,
+          confidence: c.confidence,
+          band: c.band,
+          top5: c.top5,
+          probabilities: c.probabilities,
+          dicom: p.dicom,
+          renderingPng: p.png,
+          decodeMs: p.decodeMs,
+          inputMs: p.inputMs,
+          renderMs: p.renderMs,
+        };
       });
-      return { result: { outcomes, modelMs }, transfer: outcomes.flatMap((o) => (o.ok ? [o.renderingPng.buffer as ArrayBuffer] : [])) };
+      return {
+        result: { outcomes, modelMs },
+        transfer: outcomes.flatMap((o) => (o.ok ? [o.renderingPng.buffer as ArrayBuffer] : [])),
+      };
     },
     // tfjs's own count of live tensors and bytes, sent back with every answer (metrics); ONNX Runtime has no such count.
     memory: e.engine === 'tfjs' ? tfjsMemory : undefined,
@@ -71,6 +103,30 @@ function tfjsMemory(): RuntimeMemory {
 
 /** The DICOM facts kept with an instance (no patient identifiers exist in ImageMetadata). */
 function dicomFacts(m: ImageMetadata): DicomFactsDto {
-  const { sopInstanceUid, studyInstanceUid, seriesInstanceUid, modality, bodyPartExamined, studyDescription, seriesDescription, photometricInterpretation, rows, columns, transferSyntaxUid } = m;
-  return { sopInstanceUid, studyInstanceUid, seriesInstanceUid, modality, bodyPartExamined, studyDescription, seriesDescription, photometricInterpretation, rows, columns, transferSyntaxUid };
+  const {
+    sopInstanceUid,
+    studyInstanceUid,
+    seriesInstanceUid,
+    modality,
+    bodyPartExamined,
+    studyDescription,
+    seriesDescription,
+    photometricInterpretation,
+    rows,
+    columns,
+    transferSyntaxUid,
+  } = m;
+  return {
+    sopInstanceUid,
+    studyInstanceUid,
+    seriesInstanceUid,
+    modality,
+    bodyPartExamined,
+    studyDescription,
+    seriesDescription,
+    photometricInterpretation,
+    rows,
+    columns,
+    transferSyntaxUid,
+  };
 }

@@ -3,7 +3,13 @@ import { confidenceBand, type DicomFactsDto, type InstanceDto, type InstanceStat
 
 export function instanceDto(
   id: string,
-  options: { label?: string; confidence?: number; status?: InstanceStatus; dicom?: DicomFactsDto; updatedAt?: string } = {},
+  options: {
+    label?: string;
+    confidence?: number;
+    status?: InstanceStatus;
+    dicom?: DicomFactsDto;
+    updatedAt?: string;
+  } = {},
 ): InstanceDto {
   const { label, confidence = 0.95 } = options;
   return {
@@ -11,7 +17,15 @@ export function instanceDto(
     filename: `${id}.png`,
     status: options.status ?? (label ? 'done' : 'queued'),
     imageUrl: `/v1/instances/${id}/image`,
-    prediction: label ? { label, classIndex: 0, confidence, band: confidenceBand(confidence), top5: [{ label, probability: confidence }] } : null,
+    prediction: label
+      ? {
+          label,
+          classIndex: 0,
+          confidence,
+          band: confidenceBand(confidence),
+          top5: [{ label, probability: confidence }],
+        }
+      : null,
     explanation: null,
     error: null,
     dicom: options.dicom ?? null,

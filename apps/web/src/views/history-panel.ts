@@ -23,10 +23,24 @@ export class HistoryPanel {
     private readonly state: ViewerState,
     private readonly api: ApiClient,
   ) {
-    this.accession = h('input', { type: 'search', id: 'history-accession', autocomplete: 'off', placeholder: 'e.g. ACC-2024-0001' });
-    this.label = h('select', { id: 'history-label' }, h('option', { value: '' }, 'Any body part'), ...BODY_PART_LABELS.map((l) => h('option', { value: l }, l)));
+    this.accession = h('input', {
+      type: 'search',
+      id: 'history-accession',
+      autocomplete: 'off',
+      placeholder: 'e.g. ACC-2024-0001',
+    });
+    this.label = h(
+      'select',
+      { id: 'history-label' },
+      h('option', { value: '' }, 'Any body part'),
+      ...BODY_PART_LABELS.map((l) => h('option', { value: l }, l)),
+    );
     this.rows = h('tbody');
-    this.more = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => void this.load(false) }, 'Load more');
+    this.more = h(
+      'button',
+      { type: 'button', class: 'secondary', hidden: true, onclick: () => void this.load(false) },
+      'Load more',
+    );
     this.message = h('p', { class: 'message', role: 'status' });
     const form = h(
       'form',
@@ -52,11 +66,25 @@ export class HistoryPanel {
       h(
         'thead',
         {},
-        h('tr', {}, ...['Received', 'Accession', 'Status', 'Images', 'Body parts', 'Check', 'Open'].map((t) => h('th', { scope: 'col' }, t))),
+        h(
+          'tr',
+          {},
+          ...['Received', 'Accession', 'Status', 'Images', 'Body parts', 'Check', 'Open'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
       ),
       this.rows,
     );
-    this.element = h('section', { class: 'history', 'aria-labelledby': 'history-heading' }, h('h2', { id: 'history-heading' }, 'History'), form, h('div', { class: 'table-wrap' }, table), this.message, this.more);
+    this.element = h(
+      'section',
+      { class: 'history', 'aria-labelledby': 'history-heading' },
+      h('h2', { id: 'history-heading' }, 'History'),
+      form,
+      h('div', { class: 'table-wrap' }, table),
+      this.message,
+      this.more,
+    );
   }
 
   /** Each visit shows the newest studies (uploads made meanwhile included). */
@@ -86,9 +114,20 @@ export class HistoryPanel {
       this.cursor = page.nextCursor;
       for (const study of page.items) if (!this.state.studies.has(study.id)) this.state.studies.set(study.id, study);
       this.renderRows();
-      setText(this.message, this.studies.length ? `${this.studies.length} stud${this.studies.length === 1 ? 'y' : 'ies'}${this.cursor ? ', more available' : ''}` : 'No studies found.');
+      setText(
+        this.message,
+        this.studies.length
+          ? `${this.studies.length} stud${this.studies.length === 1 ? 'y' : 'ies'}${this.cursor ? ', more available' : ''}`
+          : 'No studies found.',
+      );
     } catch (error) {
-      if (request === this.request) setText(this.message, error instanceof ApiRequestError ? `Could not load the history: ${error.message}` : 'Could not load the history.');
+      if (request === this.request)
+        setText(
+          this.message,
+          error instanceof ApiRequestError
+            ? `Could not load the history: ${error.message}`
+            : 'Could not load the history.',
+        );
     } finally {
       this.more.hidden = !this.cursor;
       this.more.disabled = false;
@@ -101,7 +140,8 @@ export class HistoryPanel {
 
   private row(study: StudyDto): HTMLTableRowElement {
     const labels = new Map<string, number>();
-    for (const i of study.instances) if (i.prediction) labels.set(i.prediction.label, (labels.get(i.prediction.label) ?? 0) + 1);
+    for (const i of study.instances)
+      if (i.prediction) labels.set(i.prediction.label, (labels.get(i.prediction.label) ?? 0) + 1);
     const checks = study.instances.map((i) => checkRegistration(i.dicom, i.prediction?.label).status);
     const flagged = checks.filter((c) => c === 'mismatch').length;
     const name = study.accessionNumber ?? study.id.slice(0, 8);
@@ -116,13 +156,47 @@ export class HistoryPanel {
       h('td', { class: 'nowrap' }, study.accessionNumber ?? h('span', { class: 'muted' }, '—')),
       h('td', {}, h('span', { class: `status-chip status-${study.status}` }, study.status)),
       h('td', { class: 'num' }, study.instances.length),
-      h('td', {}, [...labels].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(', ') || h('span', { class: 'muted' }, '—')),
-      h('td', {}, flagged ? h('span', { class: 'flag', title: 'DICOM header and prediction disagree' }, `⚠ ${flagged} registration warning${flagged === 1 ? '' : 's'}`) : checks.includes('consistent') ? h('span', { class: 'ok' }, '✓ Consistent') : h('span', { class: 'muted', title: 'No DICOM body part or description to check' }, '—')),
+      h(
+        'td',
+        {},
+        [...labels].map(([l, n]) => (n > 1 ? `${l} ×${n}` : l)).join(', ') || h('span', { class: 'muted' }, '—'),
+      ),
+      h(
+        'td',
+        {},
+        flagged
+          ? h(
+              'span',
+              { class: 'flag', title: 'DICOM header and prediction disagree' },
+              `⚠ ${flagged} registration warning${flagged === 1 ? '' : 's'}`,
+            )
+          : checks.includes('consistent')
+            ? h('span', { class: 'ok' }, '✓ Consistent')
+            : h('span', { class: 'muted', title: 'No DICOM body part or description to check' }, '—'),
+      ),
       h(
         'td',
         { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', 'aria-label': `Open study ${name} in single mode`, onclick: () => open('single') }, 'Single'),
-        h('button', { type: 'button', class: 'secondary', 'aria-label': `Open study ${name} in grid mode`, onclick: () => open('grid') }, 'Grid'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            'aria-label': `Open study ${name} in single mode`,
+            onclick: () => open('single'),
+          },
+          'Single',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            'aria-label': `Open study ${name} in grid mode`,
+            onclick: () => open('grid'),
+          },
+          'Grid',
+        ),
       ),
     );
   }

@@ -41,13 +41,36 @@ export class ImageCard {
     this.prediction = h('div', { class: 'card-prediction' });
     this.status = h('div', { class: 'card-status' });
     this.flag = h('div', { class: 'flag', hidden: true });
-    this.heatmapButton = h('button', { type: 'button', class: 'toggle heatmap-toggle', 'aria-pressed': 'false', onclick: () => actions.toggleHeatmap(id) }, 'Grad-CAM++');
+    this.heatmapButton = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle heatmap-toggle',
+        'aria-pressed': 'false',
+        onclick: () => actions.toggleHeatmap(id),
+      },
+      'Grad-CAM++',
+    );
     const openButton = h('button', { type: 'button', class: 'secondary', onclick: () => actions.open(id) }, 'Open');
     this.element = h(
       'article',
-      { class: 'card', tabindex: '-1', 'data-instance-id': id, onclick: () => actions.select(id), ondblclick: () => actions.open(id) },
+      {
+        class: 'card',
+        tabindex: '-1',
+        'data-instance-id': id,
+        onclick: () => actions.select(id),
+        ondblclick: () => actions.open(id),
+      },
       h('div', { class: 'card-image' }, this.radiograph.element),
-      h('div', { class: 'card-body' }, this.title, this.prediction, this.flag, this.status, h('div', { class: 'card-actions' }, this.heatmapButton, openButton)),
+      h(
+        'div',
+        { class: 'card-body' },
+        this.title,
+        this.prediction,
+        this.flag,
+        this.status,
+        h('div', { class: 'card-actions' }, this.heatmapButton, openButton),
+      ),
     );
   }
 
@@ -56,7 +79,11 @@ export class ImageCard {
     this.radiograph.update(instance, { show: view.heatmap && !view.annotationsHidden, opacity: view.opacity });
     setText(this.title, instance.filename);
     setAttr(this.title, 'title', instance.filename);
-    setAttr(this.element, 'aria-label', `${instance.filename}: ${instance.prediction ? `${instance.prediction.label}, ` : ''}${statusText(instance)}`);
+    setAttr(
+      this.element,
+      'aria-label',
+      `${instance.filename}: ${instance.prediction ? `${instance.prediction.label}, ` : ''}${statusText(instance)}`,
+    );
     this.element.classList.toggle('selected', view.selected);
     this.element.classList.toggle('annotations-hidden', view.annotationsHidden);
 
@@ -64,7 +91,11 @@ export class ImageCard {
     const key = p ? `${p.label}|${p.confidence}|${p.band}` : '';
     if (key !== this.predictionKey) {
       this.predictionKey = key;
-      this.prediction.replaceChildren(...(p ? [h('span', { class: 'label' }, p.label), confidenceBadge(p)] : [h('span', { class: 'muted' }, 'No prediction yet')]));
+      this.prediction.replaceChildren(
+        ...(p
+          ? [h('span', { class: 'label' }, p.label), confidenceBadge(p)]
+          : [h('span', { class: 'muted' }, 'No prediction yet')]),
+      );
       const mismatches = p ? describeMismatch(checkRegistration(instance.dicom, p.label), p.label) : [];
       this.flag.hidden = mismatches.length === 0;
       setText(this.flag, mismatches.length ? '⚠ Check registration' : '');
@@ -77,6 +108,10 @@ export class ImageCard {
     this.heatmapButton.disabled = !explained || view.annotationsHidden;
     setAttr(this.heatmapButton, 'aria-pressed', String(view.heatmap && explained));
     setAttr(this.heatmapButton, 'aria-label', `Grad-CAM++ heatmap for ${instance.filename}`);
-    setAttr(this.heatmapButton, 'title', explained ? 'Show or hide the Grad-CAM++ heatmap (H)' : 'The heatmap is not ready');
+    setAttr(
+      this.heatmapButton,
+      'title',
+      explained ? 'Show or hide the Grad-CAM++ heatmap (H)' : 'The heatmap is not ready',
+    );
   }
 }

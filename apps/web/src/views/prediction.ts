@@ -7,7 +7,11 @@ import { BAND_NAMES, percent } from '../format';
 export function confidenceBadge(prediction: PredictionDto): HTMLSpanElement {
   return h(
     'span',
-    { class: `badge band-${prediction.band}`, title: BAND_NAMES[prediction.band], 'aria-label': `${percent(prediction.confidence)}, ${BAND_NAMES[prediction.band]}` },
+    {
+      class: `badge band-${prediction.band}`,
+      title: BAND_NAMES[prediction.band],
+      'aria-label': `${percent(prediction.confidence)}, ${BAND_NAMES[prediction.band]}`,
+    },
     percent(prediction.confidence),
   );
 }

@@ -30,7 +30,11 @@ class Layer {
   ) {}
 
   want(url: string | null, state: string): void {
-    if (url === this.requested || (url && this.failed?.key === `${url}|${state}` && Date.now() - this.failed.at < RETRY_AFTER_MS)) return;
+    if (
+      url === this.requested ||
+      (url && this.failed?.key === `${url}|${state}` && Date.now() - this.failed.at < RETRY_AFTER_MS)
+    )
+      return;
     this.requested = url;
     if (!url) return;
     this.cache.get(url, this.prepare).then(
@@ -72,7 +76,13 @@ export class Radiograph {
   constructor(cache: ImageCache, options: { lazy: boolean; className: string }) {
     this.visible = !options.lazy;
     const image = h('img', { class: 'radiograph-image', alt: '', draggable: 'false', decoding: 'async', hidden: true });
-    const heatmap = h('img', { class: 'radiograph-heatmap', alt: '', 'aria-hidden': 'true', draggable: 'false', hidden: true });
+    const heatmap = h('img', {
+      class: 'radiograph-heatmap',
+      alt: '',
+      'aria-hidden': 'true',
+      draggable: 'false',
+      hidden: true,
+    });
     this.image = new Layer(image, cache, () => this.sync());
     this.heatmap = new Layer(heatmap, cache, () => this.sync(), colourHeatmap);
     this.placeholder = h('span', { class: 'radiograph-placeholder' }, 'Loading image…');
@@ -122,10 +132,22 @@ export class Radiograph {
     this.image.img.hidden = !imageShown;
     this.heatmap.img.hidden = !heatmapShown;
     this.placeholder.hidden = imageShown;
-    if (!imageShown) setText(this.placeholder, this.image.hasFailed(imageUrl) ? (instance?.status === 'failed' ? 'No image' : 'Image not available yet') : 'Loading image…');
+    if (!imageShown)
+      setText(
+        this.placeholder,
+        this.image.hasFailed(imageUrl)
+          ? instance?.status === 'failed'
+            ? 'No image'
+            : 'Image not available yet'
+          : 'Loading image…',
+      );
     if (instance) {
       const prediction = instance.prediction ? `, predicted ${instance.prediction.label}` : '';
-      setAttr(this.image.img, 'alt', `Radiograph ${instance.filename}${prediction}${heatmapShown ? ', with Grad-CAM++ heatmap' : ''}`);
+      setAttr(
+        this.image.img,
+        'alt',
+        `Radiograph ${instance.filename}${prediction}${heatmapShown ? ', with Grad-CAM++ heatmap' : ''}`,
+      );
     }
   }
 

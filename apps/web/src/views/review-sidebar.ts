@@ -23,8 +23,26 @@ export class ReviewSidebar {
   private labelsKey = '';
 
   constructor(private readonly state: ViewerState) {
-    this.hideAll = h('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false', title: 'Hide labels, confidences and heatmaps for an unbiased read (A)', onclick: () => state.toggleAnnotations() }, 'Hide all annotations');
-    this.opacity = h('input', { type: 'range', min: '0', max: '100', step: '5', id: 'global-opacity', class: 'opacity', oninput: () => state.setHeatmapOpacity(Number(this.opacity.value) / 100) });
+    this.hideAll = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle',
+        'aria-pressed': 'false',
+        title: 'Hide labels, confidences and heatmaps for an unbiased read (A)',
+        onclick: () => state.toggleAnnotations(),
+      },
+      'Hide all annotations',
+    );
+    this.opacity = h('input', {
+      type: 'range',
+      min: '0',
+      max: '100',
+      step: '5',
+      id: 'global-opacity',
+      class: 'opacity',
+      oninput: () => state.setHeatmapOpacity(Number(this.opacity.value) / 100),
+    });
     this.sort = h(
       'select',
       { id: 'sort-order', onchange: () => this.setSort() },
@@ -33,7 +51,14 @@ export class ReviewSidebar {
     const bands = BAND_OPTIONS.map(({ value, name }) => {
       const box = h('input', { type: 'checkbox', value, onchange: () => this.setBands() });
       this.bandBoxes.set(value, box);
-      return h('label', { class: 'check band-filter' }, box, h('span', { class: `dot band-${value}`, 'aria-hidden': 'true' }), `${name} `, h('span', { class: 'muted' }, BAND_RANGES[value]));
+      return h(
+        'label',
+        { class: 'check band-filter' },
+        box,
+        h('span', { class: `dot band-${value}`, 'aria-hidden': 'true' }),
+        `${name} `,
+        h('span', { class: 'muted' }, BAND_RANGES[value]),
+      );
     });
     this.flaggedOnly = h('input', { type: 'checkbox', onchange: () => this.setFlagged() });
     this.labels = h('div', { class: 'label-filters' });
@@ -59,7 +84,11 @@ export class ReviewSidebar {
       h('section', { class: 'panel-section' }, h('h2', {}, h('label', { for: 'sort-order' }, 'Sort')), this.sort),
       h('fieldset', { class: 'panel-section' }, h('legend', {}, 'Confidence'), ...bands),
       h('fieldset', { class: 'panel-section label-fieldset' }, h('legend', {}, 'Body part'), this.labels),
-      h('section', { class: 'panel-section' }, h('label', { class: 'check' }, this.flaggedOnly, 'Only registration warnings')),
+      h(
+        'section',
+        { class: 'panel-section' },
+        h('label', { class: 'check' }, this.flaggedOnly, 'Only registration warnings'),
+      ),
       this.summary,
     );
   }
@@ -82,7 +111,18 @@ export class ReviewSidebar {
       this.labels.replaceChildren(
         ...(counts.length
           ? counts.map(([label, count]) =>
-              h('label', { class: 'check' }, h('input', { type: 'checkbox', value: label, checked: state.filter.labels.has(label), onchange: () => this.setLabels() }), `${label} `, h('span', { class: 'muted' }, `(${count})`)),
+              h(
+                'label',
+                { class: 'check' },
+                h('input', {
+                  type: 'checkbox',
+                  value: label,
+                  checked: state.filter.labels.has(label),
+                  onchange: () => this.setLabels(),
+                }),
+                `${label} `,
+                h('span', { class: 'muted' }, `(${count})`),
+              ),
             )
           : [h('p', { class: 'muted small' }, 'No predictions yet.')]),
       );
@@ -102,7 +142,9 @@ export class ReviewSidebar {
   }
 
   private setLabels(): void {
-    const labels = new Set([...this.labels.querySelectorAll<HTMLInputElement>('input:checked')].map((box) => box.value));
+    const labels = new Set(
+      [...this.labels.querySelectorAll<HTMLInputElement>('input:checked')].map((box) => box.value),
+    );
     this.state.filter = { ...this.state.filter, labels };
     this.state.changed();
   }

@@ -3,7 +3,15 @@ import { ApiClient, ApiRequestError } from '../api-client';
 import { h, setText } from '../dom';
 
 export function signInView(onSignedIn: (api: ApiClient) => void, notice = ''): HTMLElement {
-  const input = h('input', { type: 'password', id: 'api-key', name: 'api-key', autocomplete: 'off', required: true, spellcheck: 'false', 'aria-describedby': 'sign-in-help sign-in-error' });
+  const input = h('input', {
+    type: 'password',
+    id: 'api-key',
+    name: 'api-key',
+    autocomplete: 'off',
+    required: true,
+    spellcheck: 'false',
+    'aria-describedby': 'sign-in-help sign-in-error',
+  });
   const error = h('p', { id: 'sign-in-error', class: 'message error', role: 'alert' }, notice);
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h(
@@ -22,7 +30,12 @@ export function signInView(onSignedIn: (api: ApiClient) => void, notice = ''): H
           onSignedIn(api);
         } catch (e) {
           const wrongKey = e instanceof ApiRequestError && (e.status === 401 || e.status === 403);
-          setText(error, wrongKey ? 'This API key was not accepted. Check that it was copied completely and has not been revoked.' : `Could not sign in: ${e instanceof Error ? e.message : String(e)}`);
+          setText(
+            error,
+            wrongKey
+              ? 'This API key was not accepted. Check that it was copied completely and has not been revoked.'
+              : `Could not sign in: ${e instanceof Error ? e.message : String(e)}`,
+          );
           input.focus();
           input.select();
         } finally {
@@ -33,7 +46,13 @@ export function signInView(onSignedIn: (api: ApiClient) => void, notice = ''): H
     h('h1', {}, 'X-ray body part classifier'),
     h('label', { for: 'api-key' }, 'API key'),
     input,
-    h('p', { id: 'sign-in-help', class: 'muted small' }, 'Your administrator creates keys with ', h('code', {}, 'npx xray apikey create --name NAME'), '. The key is kept only for this browser tab.'),
+    h(
+      'p',
+      { id: 'sign-in-help', class: 'muted small' },
+      'Your administrator creates keys with ',
+      h('code', {}, 'npx xray apikey create --name NAME'),
+      '. The key is kept only for this browser tab.',
+    ),
     button,
     error,
     h('p', { class: 'muted small disclaimer' }, 'Research software: not a medical device.'),

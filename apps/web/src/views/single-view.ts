@@ -31,10 +31,22 @@ export class SingleView {
     cache: ImageCache,
   ) {
     this.radiograph = new Radiograph(cache, { lazy: false, className: 'single-radiograph' });
-    const viewport = h('div', { class: 'viewport', tabindex: '0', 'aria-label': 'Image: scroll or + and - to zoom, drag to pan, double-click or 0 to fit' }, this.radiograph.element);
+    const viewport = h(
+      'div',
+      {
+        class: 'viewport',
+        tabindex: '0',
+        'aria-label': 'Image: scroll or + and - to zoom, drag to pan, double-click or 0 to fit',
+      },
+      this.radiograph.element,
+    );
     this.zoomLabel = h('output', { class: 'zoom-level', 'aria-live': 'polite' }, '100 %');
-    new ResizeObserver(([entry]) => this.radiograph.fitInto(entry.contentRect.width, entry.contentRect.height)).observe(viewport);
-    this.zoom = new ZoomPan(viewport, this.radiograph.element, (scale) => setText(this.zoomLabel, `${Math.round(scale * 100)} %`));
+    new ResizeObserver(([entry]) => this.radiograph.fitInto(entry.contentRect.width, entry.contentRect.height)).observe(
+      viewport,
+    );
+    this.zoom = new ZoomPan(viewport, this.radiograph.element, (scale) =>
+      setText(this.zoomLabel, `${Math.round(scale * 100)} %`),
+    );
     const zoomControls = h(
       'div',
       { class: 'zoom-controls', role: 'group', 'aria-label': 'Zoom' },
@@ -48,14 +60,40 @@ export class SingleView {
     const nav = h(
       'div',
       { class: 'single-nav' },
-      h('button', { type: 'button', 'aria-label': 'Previous image', title: 'Previous image (←)', onclick: () => state.step(-1) }, '‹ Previous'),
+      h(
+        'button',
+        { type: 'button', 'aria-label': 'Previous image', title: 'Previous image (←)', onclick: () => state.step(-1) },
+        '‹ Previous',
+      ),
       this.position,
-      h('button', { type: 'button', 'aria-label': 'Next image', title: 'Next image (→)', onclick: () => state.step(1) }, 'Next ›'),
+      h(
+        'button',
+        { type: 'button', 'aria-label': 'Next image', title: 'Next image (→)', onclick: () => state.step(1) },
+        'Next ›',
+      ),
     );
     this.heading = h('h2', { class: 'single-title' });
     this.status = h('div', { class: 'single-status', role: 'status' });
-    this.heatmapButton = h('button', { type: 'button', class: 'toggle heatmap-toggle', 'aria-pressed': 'false', title: 'Show or hide the heatmap (H)', onclick: () => this.toggleHeatmap() }, 'Grad-CAM++ heatmap');
-    this.opacity = h('input', { type: 'range', min: '0', max: '100', step: '5', id: 'single-opacity', class: 'opacity', oninput: () => state.setHeatmapOpacity(Number(this.opacity.value) / 100) });
+    this.heatmapButton = h(
+      'button',
+      {
+        type: 'button',
+        class: 'toggle heatmap-toggle',
+        'aria-pressed': 'false',
+        title: 'Show or hide the heatmap (H)',
+        onclick: () => this.toggleHeatmap(),
+      },
+      'Grad-CAM++ heatmap',
+    );
+    this.opacity = h('input', {
+      type: 'range',
+      min: '0',
+      max: '100',
+      step: '5',
+      id: 'single-opacity',
+      class: 'opacity',
+      oninput: () => state.setHeatmapOpacity(Number(this.opacity.value) / 100),
+    });
     this.heatmapNote = h('p', { class: 'muted small' });
     this.heatmapControls = h(
       'section',
@@ -71,7 +109,16 @@ export class SingleView {
       'section',
       { class: 'single', 'aria-label': 'Single image' },
       h('div', { class: 'single-stage' }, viewport, zoomControls),
-      h('aside', { class: 'details', 'aria-label': 'Image details' }, nav, this.heading, this.status, this.summary, this.heatmapControls, this.facts),
+      h(
+        'aside',
+        { class: 'details', 'aria-label': 'Image details' },
+        nav,
+        this.heading,
+        this.status,
+        this.summary,
+        this.heatmapControls,
+        this.facts,
+      ),
     );
   }
 
@@ -127,7 +174,8 @@ export class SingleView {
 
 function heatmapNote(instance: InstanceDto): string {
   const explanation = instance.explanation;
-  if (explanation?.status === 'done') return explanation.layer ? `Explains the prediction at layer ${explanation.layer}.` : '';
+  if (explanation?.status === 'done')
+    return explanation.layer ? `Explains the prediction at layer ${explanation.layer}.` : '';
   if (explanation?.status === 'failed') return 'The heatmap could not be computed.';
   if (instance.status === 'failed') return '';
   return 'The heatmap is being computed…';
@@ -141,7 +189,14 @@ function summary(instance: InstanceDto, annotationsHidden: boolean): Node[] {
   const mismatches = describeMismatch(checkRegistration(instance.dicom, p.label), p.label);
   return [
     h('div', { class: 'single-prediction' }, h('span', { class: 'label big' }, p.label), confidenceBadge(p)),
-    mismatches.length ? h('div', { class: 'flag-banner', role: 'alert' }, h('strong', {}, '⚠ Possible registration error. '), mismatches.join(' ')) : null,
+    mismatches.length
+      ? h(
+          'div',
+          { class: 'flag-banner', role: 'alert' },
+          h('strong', {}, '⚠ Possible registration error. '),
+          mismatches.join(' '),
+        )
+      : null,
   ].filter((n): n is HTMLDivElement => n !== null);
 }
 
@@ -167,13 +222,22 @@ function facts(study: StudyDto, instance: InstanceDto, annotationsHidden: boolea
     ['Transfer syntax', d?.transferSyntaxUid],
     ['Model', instance.model ? `${instance.model.name} ${instance.model.version}` : undefined],
   ];
-  const present = rows.filter((row): row is [string, string | number] => row[1] !== null && row[1] !== undefined && row[1] !== '');
+  const present = rows.filter(
+    (row): row is [string, string | number] => row[1] !== null && row[1] !== undefined && row[1] !== '',
+  );
   nodes.push(
     h(
       'section',
       { class: 'panel-section' },
       h('h3', {}, d ? 'DICOM and study' : 'Study'),
-      h('dl', { class: 'facts' }, ...present.flatMap(([name, value]) => [h('dt', {}, name), h('dd', { class: name.endsWith('UID') || name === 'Transfer syntax' ? 'uid' : '' }, String(value))])),
+      h(
+        'dl',
+        { class: 'facts' },
+        ...present.flatMap(([name, value]) => [
+          h('dt', {}, name),
+          h('dd', { class: name.endsWith('UID') || name === 'Transfer syntax' ? 'uid' : '' }, String(value)),
+        ]),
+      ),
     ),
   );
   return nodes;

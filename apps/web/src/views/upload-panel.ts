@@ -25,9 +25,18 @@ export class UploadPanel {
   constructor(
     private readonly state: ViewerState,
     private readonly api: ApiClient,
-    private readonly onUploaded: (submitted: SubmittedStudy, options: { accessionNumber?: string; priority: Priority }) => void,
+    private readonly onUploaded: (
+      submitted: SubmittedStudy,
+      options: { accessionNumber?: string; priority: Priority },
+    ) => void,
   ) {
-    this.input = h('input', { type: 'file', multiple: true, id: 'file-input', class: 'visually-hidden', onchange: () => this.addFiles(this.input.files) });
+    this.input = h('input', {
+      type: 'file',
+      multiple: true,
+      id: 'file-input',
+      class: 'visually-hidden',
+      onchange: () => this.addFiles(this.input.files),
+    });
     this.dropZone = h(
       'div',
       {
@@ -44,12 +53,37 @@ export class UploadPanel {
         },
       },
       h('p', { class: 'drop-title' }, 'Drop DICOM, PNG or JPEG files here'),
-      h('p', {}, 'or ', h('label', { for: 'file-input', class: 'button-like', tabindex: '0', onkeydown: (e: KeyboardEvent) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), this.input.click()) }, 'choose files'), this.input),
-      h('p', { class: 'muted small' }, 'All files of one upload form one study. The file type is recognised from the content.'),
+      h(
+        'p',
+        {},
+        'or ',
+        h(
+          'label',
+          {
+            for: 'file-input',
+            class: 'button-like',
+            tabindex: '0',
+            onkeydown: (e: KeyboardEvent) =>
+              (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), this.input.click()),
+          },
+          'choose files',
+        ),
+        this.input,
+      ),
+      h(
+        'p',
+        { class: 'muted small' },
+        'All files of one upload form one study. The file type is recognised from the content.',
+      ),
     );
     this.fileList = h('ul', { class: 'file-list', 'aria-label': 'Files to upload' });
     this.accession = h('input', { type: 'text', id: 'accession', autocomplete: 'off', maxlength: '64' });
-    this.priority = h('select', { id: 'priority' }, h('option', { value: 'routine' }, 'Routine'), h('option', { value: 'stat' }, 'STAT (urgent)'));
+    this.priority = h(
+      'select',
+      { id: 'priority' },
+      h('option', { value: 'routine' }, 'Routine'),
+      h('option', { value: 'stat' }, 'STAT (urgent)'),
+    );
     this.submit = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Upload');
     this.progress = h('progress', { max: '100', value: '0', 'aria-label': 'Upload progress', hidden: true });
     this.progressText = h('p', { class: 'progress-text', 'aria-live': 'polite' });
@@ -80,16 +114,31 @@ export class UploadPanel {
       this.progressText,
       this.message,
     );
-    this.element = h('section', { class: 'upload', 'aria-labelledby': 'upload-heading' }, h('h2', { id: 'upload-heading' }, 'Upload radiographs'), form, h('h2', {}, 'This session’s uploads'), this.uploads);
+    this.element = h(
+      'section',
+      { class: 'upload', 'aria-labelledby': 'upload-heading' },
+      h('h2', { id: 'upload-heading' }, 'Upload radiographs'),
+      form,
+      h('h2', {}, 'This session’s uploads'),
+      this.uploads,
+    );
     this.renderFiles();
   }
 
   render(): void {
-    const studies = this.state.uploadedStudyIds.map((id) => this.state.studies.get(id)).filter((s): s is StudyDto => !!s);
-    const key = studies.map((s) => `${s.id}:${s.instances.map((i) => `${i.status}${i.prediction?.label ?? ''}`).join(',')}`).join(';');
+    const studies = this.state.uploadedStudyIds
+      .map((id) => this.state.studies.get(id))
+      .filter((s): s is StudyDto => !!s);
+    const key = studies
+      .map((s) => `${s.id}:${s.instances.map((i) => `${i.status}${i.prediction?.label ?? ''}`).join(',')}`)
+      .join(';');
     if (key === this.uploadsKey) return;
     this.uploadsKey = key;
-    this.uploads.replaceChildren(...(studies.length ? studies.map((study) => this.studyBlock(study)) : [h('p', { class: 'muted' }, 'Nothing uploaded yet.')]));
+    this.uploads.replaceChildren(
+      ...(studies.length
+        ? studies.map((study) => this.studyBlock(study))
+        : [h('p', { class: 'muted' }, 'Nothing uploaded yet.')]),
+    );
   }
 
   private addFiles(list: FileList | null): void {
@@ -109,13 +158,28 @@ export class UploadPanel {
           {},
           h('span', { class: 'file-name' }, file.name),
           h('span', { class: 'muted' }, bytes(file.size)),
-          h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${file.name}`, disabled: this.uploading, onclick: () => this.removeFile(index) }, 'Remove'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              'aria-label': `Remove ${file.name}`,
+              disabled: this.uploading,
+              onclick: () => this.removeFile(index),
+            },
+            'Remove',
+          ),
         ),
       ),
     );
     this.fileList.hidden = this.files.length === 0;
     this.submit.disabled = this.files.length === 0 || this.uploading;
-    setText(this.submit, this.files.length ? `Upload ${this.files.length} file${this.files.length === 1 ? '' : 's'} (${bytes(total)})` : 'Upload');
+    setText(
+      this.submit,
+      this.files.length
+        ? `Upload ${this.files.length} file${this.files.length === 1 ? '' : 's'} (${bytes(total)})`
+        : 'Upload',
+    );
   }
 
   private removeFile(index: number): void {
@@ -131,23 +195,35 @@ export class UploadPanel {
     this.progress.hidden = false;
     this.progress.value = 0;
     setText(this.message, '');
-    const options = { accessionNumber: this.accession.value.trim() || undefined, priority: this.priority.value as Priority };
+    const options = {
+      accessionNumber: this.accession.value.trim() || undefined,
+      priority: this.priority.value as Priority,
+    };
     try {
       const submitted = await this.api.uploadStudy(files, {
         ...options,
         onProgress: (loaded, total) => {
           const pct = total ? Math.round((loaded / total) * 100) : 0;
           this.progress.value = pct;
-          setText(this.progressText, `Uploading ${files.length} file${files.length === 1 ? '' : 's'}: ${pct} % (${bytes(loaded)} of ${bytes(total)})`);
+          setText(
+            this.progressText,
+            `Uploading ${files.length} file${files.length === 1 ? '' : 's'}: ${pct} % (${bytes(loaded)} of ${bytes(total)})`,
+          );
         },
       });
       this.files = [];
       this.accession.value = '';
-      setText(this.progressText, `Uploaded ${files.length} file${files.length === 1 ? '' : 's'}; processing has started.`);
+      setText(
+        this.progressText,
+        `Uploaded ${files.length} file${files.length === 1 ? '' : 's'}; processing has started.`,
+      );
       this.onUploaded(submitted, options);
     } catch (error) {
       setText(this.progressText, '');
-      setText(this.message, error instanceof ApiRequestError ? `Upload failed: ${error.message} (${error.code})` : 'Upload failed.');
+      setText(
+        this.message,
+        error instanceof ApiRequestError ? `Upload failed: ${error.message} (${error.code})` : 'Upload failed.',
+      );
     } finally {
       this.uploading = false;
       this.progress.hidden = true;
@@ -163,8 +239,16 @@ export class UploadPanel {
         'header',
         {},
         h('strong', {}, study.accessionNumber ? `Accession ${study.accessionNumber}` : `Study ${study.id.slice(0, 8)}`),
-        h('span', { class: 'muted' }, ` · ${dateTime(study.createdAt)} · ${study.instances.length} image${study.instances.length === 1 ? '' : 's'}`),
-        h('button', { type: 'button', class: 'secondary', onclick: () => this.state.openStudies([study.id], { replace: false }) }, 'View'),
+        h(
+          'span',
+          { class: 'muted' },
+          ` · ${dateTime(study.createdAt)} · ${study.instances.length} image${study.instances.length === 1 ? '' : 's'}`,
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'secondary', onclick: () => this.state.openStudies([study.id], { replace: false }) },
+          'View',
+        ),
       ),
       h(
         'ul',
@@ -174,7 +258,9 @@ export class UploadPanel {
             'li',
             { 'data-instance-id': instance.id },
             h('span', { class: 'file-name' }, instance.filename),
-            instance.prediction ? h('span', { class: 'label' }, instance.prediction.label, ' ', confidenceBadge(instance.prediction)) : null,
+            instance.prediction
+              ? h('span', { class: 'label' }, instance.prediction.label, ' ', confidenceBadge(instance.prediction))
+              : null,
             h('span', { class: `status-chip status-${instance.status}` }, statusText(instance)),
           ),
         ),

@@ -25,7 +25,17 @@ export class ViewerPanel {
     this.grid = new GridView(state, cache);
     this.sidebar = new ReviewSidebar(state);
     const modeButton = (mode: Mode, text: string) =>
-      h('button', { type: 'button', class: 'toggle', 'aria-pressed': 'false', title: 'Switch single/grid (G)', onclick: () => state.setMode(mode) }, text);
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'toggle',
+          'aria-pressed': 'false',
+          title: 'Switch single/grid (G)',
+          onclick: () => state.setMode(mode),
+        },
+        text,
+      );
     this.modeButtons = new Map([
       ['single', modeButton('single', 'Single')],
       ['grid', modeButton('grid', 'Grid')],
@@ -46,7 +56,12 @@ export class ViewerPanel {
         h('div', { class: 'segmented', role: 'group', 'aria-label': 'View mode' }, ...this.modeButtons.values()),
         h('button', { type: 'button', class: 'secondary', onclick: () => state.closeAll() }, 'Close all'),
       ),
-      h('div', { class: 'viewer-body' }, this.sidebar.element, h('div', { class: 'viewer-main' }, this.empty, this.noMatch, this.single.element, this.grid.element)),
+      h(
+        'div',
+        { class: 'viewer-body' },
+        this.sidebar.element,
+        h('div', { class: 'viewer-main' }, this.empty, this.noMatch, this.single.element, this.grid.element),
+      ),
     );
   }
 
@@ -54,7 +69,10 @@ export class ViewerPanel {
     const { state } = this;
     const total = state.allItems().length;
     const shown = state.arranged().length;
-    setText(this.heading, `${total} image${total === 1 ? '' : 's'} from ${state.openStudyIds.length} stud${state.openStudyIds.length === 1 ? 'y' : 'ies'}`);
+    setText(
+      this.heading,
+      `${total} image${total === 1 ? '' : 's'} from ${state.openStudyIds.length} stud${state.openStudyIds.length === 1 ? 'y' : 'ies'}`,
+    );
     setText(this.progress, processingSummary(state.allItems().map((item) => item.instance.status)));
     for (const [mode, button] of this.modeButtons) button.setAttribute('aria-pressed', String(state.mode === mode));
     this.empty.hidden = total > 0;
@@ -74,5 +92,7 @@ function processingSummary(statuses: string[]): string {
   const failed = statuses.filter((s) => s === 'failed').length;
   const pending = statuses.length - done - failed;
   if (statuses.length === 0) return '';
-  return [`${done} done`, failed ? `${failed} failed` : '', pending ? `${pending} in progress` : ''].filter(Boolean).join(' · ');
+  return [`${done} done`, failed ? `${failed} failed` : '', pending ? `${pending} in progress` : '']
+    .filter(Boolean)
+    .join(' · ');
 }

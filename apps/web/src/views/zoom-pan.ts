@@ -13,11 +13,19 @@ export class ZoomPan {
     private readonly target: HTMLElement,
     private readonly onZoom: (scale: number) => void,
   ) {
-    viewport.addEventListener('wheel', (event) => {
-      event.preventDefault();
-      const rect = viewport.getBoundingClientRect();
-      this.zoomAt(this.scale * Math.exp(-event.deltaY * 0.0015), event.clientX - rect.left - rect.width / 2, event.clientY - rect.top - rect.height / 2);
-    }, { passive: false });
+    viewport.addEventListener(
+      'wheel',
+      (event) => {
+        event.preventDefault();
+        const rect = viewport.getBoundingClientRect();
+        this.zoomAt(
+          this.scale * Math.exp(-event.deltaY * 0.0015),
+          event.clientX - rect.left - rect.width / 2,
+          event.clientY - rect.top - rect.height / 2,
+        );
+      },
+      { passive: false },
+    );
     viewport.addEventListener('pointerdown', (event) => {
       if (this.scale === 1 || event.button !== 0) return;
       this.drag = { pointerId: event.pointerId, x: event.clientX - this.x, y: event.clientY - this.y };

@@ -16,5 +16,11 @@ export async function decodeImage(bytes: Uint8Array): Promise<DecodedImage> {
     return { format, ...image, decodeMs: performance.now() - started };
   }
   const raster = await decodeRaster(bytes);
-  return { format, ...raster, window: null, metadata: { rows: raster.height, columns: raster.width }, decodeMs: performance.now() - started };
+  return {
+    format,
+    ...raster,
+    window: null,
+    metadata: { rows: raster.height, columns: raster.width },
+    decodeMs: performance.now() - started,
+  };
 }

@@ -32,7 +32,8 @@ export async function resizeGrey(
     .toColourspace('b-w')
     .raw()
     .toBuffer({ resolveWithObject: true });
-  if (data.length !== width * height) throw new Error(`resize produced ${data.length} bytes for ${width}x${height} grey`);
+  if (data.length !== width * height)
+    throw new Error(`resize produced ${data.length} bytes for ${width}x${height} grey`);
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 

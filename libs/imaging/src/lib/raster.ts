@@ -15,7 +15,11 @@ export async function decodeRaster(bytes: Uint8Array): Promise<{ width: number; 
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 1) throw new Error(`expected 1 channel, got ${info.channels}`);
-    return { width: info.width, height: info.height, pixels: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return {
+      width: info.width,
+      height: info.height,
+      pixels: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
   } catch (error) {
     throw asXrayError(error, 'the image cannot be decoded');
   }

@@ -28,7 +28,11 @@ export async function loadBackbone(source: string, options: BackboneCutOptions =
     full.dispose();
     throw new XrayError('MODEL_INVALID', `backbone ${path.basename(source)} has no layer "${layerName}" to cut at`);
   }
-  const backbone = tf.model({ inputs: full.inputs, outputs: full.getLayer(layerName).output as tf.SymbolicTensor, name: `${full.name}_backbone` });
+  const backbone = tf.model({
+    inputs: full.inputs,
+    outputs: full.getLayer(layerName).output as tf.SymbolicTensor,
+    name: `${full.name}_backbone`,
+  });
   const kept = new Set(backbone.layers);
   for (const layer of full.layers) if (!kept.has(layer)) layer.dispose();
   return backbone;
@@ -38,7 +42,10 @@ export async function loadBackbone(source: string, options: BackboneCutOptions =
  * Copies weights by layer name from `source` into `target` (e.g. a pretrained backbone into
  * mobileNetV2({alpha: 0.35, ...}) built in code) where the shapes agree.
  */
-export function transferWeights(source: tf.LayersModel, target: tf.LayersModel): { copied: string[]; skipped: string[] } {
+export function transferWeights(
+  source: tf.LayersModel,
+  target: tf.LayersModel,
+): { copied: string[]; skipped: string[] } {
   const copied: string[] = [];
   const skipped: string[] = [];
   const byName = new Map(source.layers.map((l) => [l.name, l]));
@@ -46,7 +53,10 @@ export function transferWeights(source: tf.LayersModel, target: tf.LayersModel):
     if (layer.weights.length === 0) continue;
     const from = byName.get(layer.name);
     const values = from?.getWeights();
-    const fits = values && values.length === layer.weights.length && values.every((v, i) => v.shape.join() === layer.weights[i].shape.join());
+    const fits =
+      values &&
+      values.length === layer.weights.length &&
+      values.every((v, i) => v.shape.join() === layer.weights[i].shape.join());
     if (fits) {
       layer.setWeights(values);
       copied.push(layer.name);

@@ -24,7 +24,14 @@ function referenceCam(a: number[][][], g: number[][][]): number[] {
     return total;
   });
   const map: number[] = [];
-  for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) map.push(Math.max(0, weights.reduce((s, wc, c) => s + wc * a[i][j][c], 0)));
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++)
+      map.push(
+        Math.max(
+          0,
+          weights.reduce((s, wc, c) => s + wc * a[i][j][c], 0),
+        ),
+      );
   const max = Math.max(...map);
   return map.map((v) => (max > 0 ? v / max : 0));
 }
@@ -43,19 +50,62 @@ describe.each(['cpu', 'wasm'] as const)('Grad-CAM++ on %s', (backend) => {
   it('matches finite differences through depthwise, batch-norm, add, concat, padding and pooling', async () => {
     // A smooth tail (tanh, sigmoid, average pooling) so that central differences are exact to O(eps^2).
     const input = tf.input({ shape: [12, 12, 3] });
-    const target = tf.layers.conv2d({ name: 'target', filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(1), biasInitializer: 'ones' }).apply(input) as Sym;
-    const skip = tf.layers.conv2d({ name: 'skip', filters: 2, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(2) }).apply(input) as Sym;
-    let b1 = tf.layers.depthwiseConv2d({ name: 'dw', kernelSize: 3, strides: 2, padding: 'same', depthwiseInitializer: seeded(3), biasInitializer: 'zeros' }).apply(target) as Sym;
-    b1 = tf.layers.batchNormalization({ name: 'dw_bn', gammaInitializer: seeded(4), movingVarianceInitializer: 'ones' }).apply(b1) as Sym;
+    const target = tf.layers
+      .conv2d({
+        name: 'target',
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: seeded(1),
+        biasInitializer: 'ones',
+      })
+      .apply(input) as Sym;
+    const skip = tf.layers
+      .conv2d({ name: 'skip', filters: 2, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(2) })
+      .apply(input) as Sym;
+    let b1 = tf.layers
+      .depthwiseConv2d({
+        name: 'dw',
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        depthwiseInitializer: seeded(3),
+        biasInitializer: 'zeros',
+      })
+      .apply(target) as Sym;
+    b1 = tf.layers
+      .batchNormalization({ name: 'dw_bn', gammaInitializer: seeded(4), movingVarianceInitializer: 'ones' })
+      .apply(b1) as Sym;
     b1 = tf.layers.activation({ name: 'dw_tanh', activation: 'tanh' }).apply(b1) as Sym;
-    const b2 = tf.layers.conv2d({ name: 'proj', filters: 4, kernelSize: 1, strides: 2, activation: 'sigmoid', kernelInitializer: seeded(5) }).apply(target) as Sym;
+    const b2 = tf.layers
+      .conv2d({
+        name: 'proj',
+        filters: 4,
+        kernelSize: 1,
+        strides: 2,
+        activation: 'sigmoid',
+        kernelInitializer: seeded(5),
+      })
+      .apply(target) as Sym;
     let x = tf.layers.add({ name: 'add' }).apply([b1, b2]) as Sym;
     x = tf.layers.concatenate({ name: 'cat' }).apply([x, skip]) as Sym;
-    x = tf.layers.zeroPadding2d({ name: 'pad', padding: [[1, 0], [0, 1]] }).apply(x) as Sym;
+    x = tf.layers
+      .zeroPadding2d({
+        name: 'pad',
+        padding: [
+          [1, 0],
+          [0, 1],
+        ],
+      })
+      .apply(x) as Sym;
     x = tf.layers.averagePooling2d({ name: 'pool', poolSize: 2, strides: 1 }).apply(x) as Sym;
     x = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as Sym;
     x = tf.layers.dense({ name: 'logits', units: 5, kernelInitializer: seeded(6) }).apply(x) as Sym;
-    const model = tf.model({ inputs: input, outputs: tf.layers.activation({ name: 'softmax', activation: 'softmax' }).apply(x) as Sym });
+    const model = tf.model({
+      inputs: input,
+      outputs: tf.layers.activation({ name: 'softmax', activation: 'softmax' }).apply(x) as Sym,
+    });
     const image = tf.randomUniform([1, 12, 12, 3], -1, 1, 'float32', 11) as tf.Tensor4D;
     const split = splitModel(model, 'target');
     const cam = gradCamPlusPlus(split, image, [2]);
@@ -81,10 +131,16 @@ describe.each(['cpu', 'wasm'] as const)('Grad-CAM++ on %s', (backend) => {
       perturbed[2 * e * n + e] += eps;
       perturbed[(2 * e + 1) * n + e] -= eps;
     }
-    const logits = tailModel.predict([tf.tensor4d(perturbed, [2 * n, 12, 12, 4]), tf.tile(s, [2 * n, 1, 1, 1])]) as tf.Tensor2D;
+    const logits = tailModel.predict([
+      tf.tensor4d(perturbed, [2 * n, 12, 12, 4]),
+      tf.tile(s, [2 * n, 1, 1, 1]),
+    ]) as tf.Tensor2D;
     const l2 = (await logits.array()) as number[][];
     const g = Array.from({ length: n }, (_, e) => (l2[2 * e][2] - l2[2 * e + 1][2]) / (2 * eps));
-    const to3d = (flat: ArrayLike<number>) => Array.from({ length: 12 }, (_, i) => Array.from({ length: 12 }, (_, j) => Array.from({ length: 4 }, (_, c) => flat[(i * 12 + j) * 4 + c])));
+    const to3d = (flat: ArrayLike<number>) =>
+      Array.from({ length: 12 }, (_, i) =>
+        Array.from({ length: 12 }, (_, j) => Array.from({ length: 4 }, (_, c) => flat[(i * 12 + j) * 4 + c])),
+      );
 
     expect(cam.classIndices).toEqual([2]);
     expectClose(await cam.maps.data(), referenceCam(to3d(aValues), to3d(g)), 2e-3);
@@ -95,14 +151,25 @@ describe.each(['cpu', 'wasm'] as const)('Grad-CAM++ on %s', (backend) => {
 
   it('equals the closed form for target -> GAP -> Dense (g constant over positions)', async () => {
     const input = tf.input({ shape: [10, 10, 3] });
-    const target = tf.layers.conv2d({ name: 'target', filters: 6, kernelSize: 3, activation: 'relu', kernelInitializer: seeded(7), biasInitializer: 'ones' }).apply(input) as Sym;
+    const target = tf.layers
+      .conv2d({
+        name: 'target',
+        filters: 6,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: seeded(7),
+        biasInitializer: 'ones',
+      })
+      .apply(input) as Sym;
     const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(target) as Sym;
     const dense = tf.layers.dense({ name: 'dense', units: 4, activation: 'softmax', kernelInitializer: seeded(8) });
     const model = tf.model({ inputs: input, outputs: dense.apply(gap) as Sym });
     const image = tf.randomUniform([2, 10, 10, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
     const split = splitModel(model, 'target');
     const cam = gradCamPlusPlus(split, image);
-    const a = (await (tf.model({ inputs: input, outputs: target }).predict(image) as tf.Tensor).array()) as number[][][][];
+    const a = (await (
+      tf.model({ inputs: input, outputs: target }).predict(image) as tf.Tensor
+    ).array()) as number[][][][];
     const kernel = (await dense.getWeights()[0].array()) as number[][];
     const maps = await cam.maps.data();
     // The predicted class: softmax is monotonic, so it is the top logit.
@@ -117,9 +184,18 @@ describe.each(['cpu', 'wasm'] as const)('Grad-CAM++ on %s', (backend) => {
         const sum = a[b].flat().reduce((acc, px) => acc + px[ch], 0);
         return g > 0 ? (h * w * g) / (2 + sum * g) : 0;
       });
-      const map = a[b].flat().map((px) => Math.max(0, px.reduce((acc, v, ch) => acc + weights[ch] * v, 0)));
+      const map = a[b].flat().map((px) =>
+        Math.max(
+          0,
+          px.reduce((acc, v, ch) => acc + weights[ch] * v, 0),
+        ),
+      );
       const max = Math.max(...map);
-      expectClose(maps.slice(b * 64, (b + 1) * 64), map.map((v) => v / max), 1e-4);
+      expectClose(
+        maps.slice(b * 64, (b + 1) * 64),
+        map.map((v) => v / max),
+        1e-4,
+      );
     }
     split.dispose();
     tf.dispose([image, cam.maps, cam.logits]);
@@ -130,9 +206,13 @@ describe.each(['cpu', 'wasm'] as const)('Grad-CAM++ on %s', (backend) => {
     const input = tf.input({ shape: [6, 6, 1] });
     const target = tf.layers.conv2d({ name: 'target', filters: 2, kernelSize: 3 }).apply(input) as Sym;
     const ln = tf.layers.layerNormalization({ name: 'ln' }).apply(target) as Sym;
-    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.globalAveragePooling2d({}).apply(ln)) as Sym;
+    const out = tf.layers
+      .dense({ units: 2, activation: 'softmax' })
+      .apply(tf.layers.globalAveragePooling2d({}).apply(ln)) as Sym;
     const model = tf.model({ inputs: input, outputs: out });
-    expect(() => splitModel(model, 'target')).toThrow(/cannot differentiate through layer "ln": layer type LayerNormalization is not supported/);
+    expect(() => splitModel(model, 'target')).toThrow(
+      /cannot differentiate through layer "ln": layer type LayerNormalization is not supported/,
+    );
     expect(() => splitModel(model, 'nope')).toThrow(/Grad-CAM layer "nope" is not a layer of the network/);
     model.dispose();
   });
@@ -152,13 +232,26 @@ describe.each(['cpu', 'wasm'] as const)('Grad-CAM++ on %s', (backend) => {
     expect(await check(tf.zeros(shape), g)).toEqual(new Array(16).fill(0));
     expect(await check(tf.fill(shape, 2) as tf.Tensor4D, tf.zeros(shape))).toEqual(new Array(16).fill(0));
     // Constant A with a positive gradient: evidence is uniform, so the map is 1 everywhere.
-    expect(await check(tf.fill(shape, 2) as tf.Tensor4D, tf.fill(shape, 0.5) as tf.Tensor4D)).toEqual(new Array(16).fill(1));
+    expect(await check(tf.fill(shape, 2) as tf.Tensor4D, tf.fill(shape, 0.5) as tf.Tensor4D)).toEqual(
+      new Array(16).fill(1),
+    );
     await check(tf.fill(shape, 3) as tf.Tensor4D, g);
 
     // A target layer that is dead (ReLU of a large negative bias) for the whole image.
     const input = tf.input({ shape: [8, 8, 1] });
-    const target = tf.layers.conv2d({ name: 'target', filters: 2, kernelSize: 3, activation: 'relu', biasInitializer: tf.initializers.constant({ value: -100 }), kernelInitializer: seeded(9) }).apply(input) as Sym;
-    const out = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(tf.layers.globalAveragePooling2d({}).apply(target)) as Sym;
+    const target = tf.layers
+      .conv2d({
+        name: 'target',
+        filters: 2,
+        kernelSize: 3,
+        activation: 'relu',
+        biasInitializer: tf.initializers.constant({ value: -100 }),
+        kernelInitializer: seeded(9),
+      })
+      .apply(input) as Sym;
+    const out = tf.layers
+      .dense({ units: 3, activation: 'softmax' })
+      .apply(tf.layers.globalAveragePooling2d({}).apply(target)) as Sym;
     const model = tf.model({ inputs: input, outputs: out });
     const split = splitModel(model, 'target');
     const cam = gradCamPlusPlus(split, tf.zeros([1, 8, 8, 1]));

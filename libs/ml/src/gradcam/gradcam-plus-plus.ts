@@ -18,7 +18,11 @@ export function camFromGradients(activation: tf.Tensor4D, gradient: tf.Tensor4D)
     const sumA = tf.sum(activation, [1, 2], true);
     const denominator = tf.add(tf.mul(g2, 2), tf.mul(sumA, g3));
     const nonZero = tf.notEqual(denominator, 0);
-    const alpha = tf.where(nonZero, tf.div(g2, tf.where(nonZero, denominator, tf.onesLike(denominator))), tf.zerosLike(g2));
+    const alpha = tf.where(
+      nonZero,
+      tf.div(g2, tf.where(nonZero, denominator, tf.onesLike(denominator))),
+      tf.zerosLike(g2),
+    );
     const weights = tf.sum(tf.mul(alpha, tf.relu(gradient)), [1, 2], true);
     const cam = tf.relu(tf.sum(tf.mul(weights, activation), 3)) as tf.Tensor3D;
     const max = tf.max(cam, [1, 2], true);
@@ -47,7 +51,9 @@ export function gradCamPlusPlus(split: SplitModel, input: tf.Tensor4D, classIndi
     const chosen = classIndices ?? Array.from(tf.argMax(logits, 1).dataSync());
     const mask = tf.oneHot(tf.tensor1d(chosen, 'int32'), logits.shape[1]);
     // Images are independent, so d(sum_b logit_b,c_b)/dA gives each image's own gradient.
-    const gradient = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(split.tail(a as tf.Tensor4D, externals), mask)))(activation) as tf.Tensor4D;
+    const gradient = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(split.tail(a as tf.Tensor4D, externals), mask)))(
+      activation,
+    ) as tf.Tensor4D;
     return { maps: camFromGradients(activation, gradient), classIndices: chosen, logits };
   }) as unknown as CamResult;
 }

@@ -20,7 +20,10 @@ type Symbolic = tf.SymbolicTensor;
 
 function inputsOf(layer: tf.layers.Layer): Symbolic[] {
   if (layer.inboundNodes.length !== 1) {
-    throw new XrayError('MODEL_INVALID', `layer "${layer.name}" is used ${layer.inboundNodes.length} times; Grad-CAM++ needs each layer used once`);
+    throw new XrayError(
+      'MODEL_INVALID',
+      `layer "${layer.name}" is used ${layer.inboundNodes.length} times; Grad-CAM++ needs each layer used once`,
+    );
   }
   return layer.inboundNodes[0].inputTensors;
 }
@@ -38,7 +41,8 @@ export function splitModel(model: tf.LayersModel, layerName: string): SplitModel
   }
   const target = model.getLayer(layerName);
   const targetOut = outputOf(target);
-  if (targetOut.shape.length !== 4) throw new XrayError('MODEL_INVALID', `Grad-CAM layer "${layerName}" does not output a 4-D map`);
+  if (targetOut.shape.length !== 4)
+    throw new XrayError('MODEL_INVALID', `Grad-CAM layer "${layerName}" does not output a 4-D map`);
   const modelOut = model.outputs[0];
 
   // Layers downstream of the target, in topological order (model.layers is sorted so).
@@ -51,7 +55,8 @@ export function splitModel(model: tf.LayersModel, layerName: string): SplitModel
       reachable.add(outputOf(layer).id);
     }
   }
-  if (!reachable.has(modelOut.id)) throw new XrayError('MODEL_INVALID', `the output does not depend on layer "${layerName}"`);
+  if (!reachable.has(modelOut.id))
+    throw new XrayError('MODEL_INVALID', `the output does not depend on layer "${layerName}"`);
 
   const externals = new Map<number, Symbolic>();
   for (const layer of tailLayers) {

@@ -16,7 +16,8 @@ type Config = Record<string, any>;
 export function tailOp(layer: tf.layers.Layer, linearOutput: boolean, constants: tf.Tensor[]): TailOp {
   const config = layer.getConfig() as Config;
   const weights = namedWeights(layer);
-  const activation = (x: tf.Tensor) => activate(x, linearOutput && config.activation === 'softmax' ? 'linear' : config.activation);
+  const activation = (x: tf.Tensor) =>
+    activate(x, linearOutput && config.activation === 'softmax' ? 'linear' : config.activation);
   const className = layer.getClassName();
   switch (className) {
     case 'InputLayer':
@@ -29,9 +30,24 @@ export function tailOp(layer: tf.layers.Layer, linearOutput: boolean, constants:
       return ([x]) => x;
     case 'Conv2D':
       return ([x]) =>
-        activation(addBias(tf.conv2d(x as tf.Tensor4D, weights.kernel as tf.Tensor4D, config.strides, config.padding, 'NHWC', config.dilationRate), weights.bias));
+        activation(
+          addBias(
+            tf.conv2d(
+              x as tf.Tensor4D,
+              weights.kernel as tf.Tensor4D,
+              config.strides,
+              config.padding,
+              'NHWC',
+              config.dilationRate,
+            ),
+            weights.bias,
+          ),
+        );
     case 'DepthwiseConv2D':
-      return ([x]) => activation(addBias(depthwiseConv2d(x as tf.Tensor4D, weights.depthwise_kernel as tf.Tensor4D, config), weights.bias));
+      return ([x]) =>
+        activation(
+          addBias(depthwiseConv2d(x as tf.Tensor4D, weights.depthwise_kernel as tf.Tensor4D, config), weights.bias),
+        );
     case 'Dense':
       return ([x]) => {
         if (x.rank !== 2) throw unsupported(layer, 'Dense on a tensor of rank > 2');
@@ -61,7 +77,13 @@ export function tailOp(layer: tf.layers.Layer, linearOutput: boolean, constants:
       return ([x]) => (linearOutput ? x : tf.softmax(x));
     case 'ZeroPadding2D': {
       const [[top, bottom], [left, right]] = config.padding as number[][];
-      return ([x]) => tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+      return ([x]) =>
+        tf.pad(x, [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ]);
     }
     case 'MaxPooling2D':
       return ([x]) => tf.maxPool(x as tf.Tensor4D, config.poolSize, config.strides, config.padding);
@@ -87,13 +109,18 @@ export function tailOp(layer: tf.layers.Layer, linearOutput: boolean, constants:
 }
 
 function unsupported(layer: tf.layers.Layer, what: string): XrayError {
-  return new XrayError('MODEL_INVALID', `Grad-CAM++ cannot differentiate through layer "${layer.name}": ${what} is not supported`);
+  return new XrayError(
+    'MODEL_INVALID',
+    `Grad-CAM++ cannot differentiate through layer "${layer.name}": ${what} is not supported`,
+  );
 }
 
 /** Layer weights by their Keras short name (kernel, bias, gamma, moving_mean, ...). */
 function namedWeights(layer: tf.layers.Layer): Record<string, tf.Tensor> {
   const values = layer.getWeights();
-  return Object.fromEntries(layer.weights.map((w, i) => [w.originalName.split('/').pop()!.replace(/:\d+$/, ''), values[i]]));
+  return Object.fromEntries(
+    layer.weights.map((w, i) => [w.originalName.split('/').pop()!.replace(/:\d+$/, ''), values[i]]),
+  );
 }
 
 function addBias(x: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
@@ -134,7 +161,8 @@ function activate(x: tf.Tensor, name: string | undefined): tf.Tensor {
  */
 function depthwiseConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, config: Config): tf.Tensor4D {
   const [kh, kw, channels, multiplier] = kernel.shape;
-  if (multiplier !== 1) throw new XrayError('MODEL_INVALID', 'Grad-CAM++ supports depthwise convolutions with depth multiplier 1 only');
+  if (multiplier !== 1)
+    throw new XrayError('MODEL_INVALID', 'Grad-CAM++ supports depthwise convolutions with depth multiplier 1 only');
   const [sh, sw] = config.strides as number[];
   const [dh, dw] = (config.dilationRate as number[] | undefined) ?? [1, 1];
   const [, h, w] = x.shape;
@@ -144,7 +172,12 @@ function depthwiseConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, config: Config): t
     outW = Math.ceil(w / sw);
     const padH = Math.max((outH - 1) * sh + (kh - 1) * dh + 1 - h, 0);
     const padW = Math.max((outW - 1) * sw + (kw - 1) * dw + 1 - w, 0);
-    padded = tf.pad(x, [[0, 0], [Math.floor(padH / 2), padH - Math.floor(padH / 2)], [Math.floor(padW / 2), padW - Math.floor(padW / 2)], [0, 0]]);
+    padded = tf.pad(x, [
+      [0, 0],
+      [Math.floor(padH / 2), padH - Math.floor(padH / 2)],
+      [Math.floor(padW / 2), padW - Math.floor(padW / 2)],
+      [0, 0],
+    ]);
   } else {
     outH = Math.floor((h - (kh - 1) * dh - 1) / sh) + 1;
     outW = Math.floor((w - (kw - 1) * dw - 1) / sw) + 1;
@@ -163,12 +196,25 @@ function depthwiseConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, config: Config): t
 }
 
 /** x[:, top::sh][:outH], x[:, :, left::sw][:outW] with Slice and Reshape only (both have gradients). */
-function strided(x: tf.Tensor4D, top: number, left: number, outH: number, outW: number, sh: number, sw: number): tf.Tensor4D {
+function strided(
+  x: tf.Tensor4D,
+  top: number,
+  left: number,
+  outH: number,
+  outW: number,
+  sh: number,
+  sw: number,
+): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const needH = outH * sh;
   const needW = outW * sw;
   // Pad at the bottom/right so that outH x sh rows exist from `top`, then keep every sh-th row.
-  const grown = tf.pad(x, [[0, 0], [0, Math.max(0, top + needH - h)], [0, Math.max(0, left + needW - w)], [0, 0]]);
+  const grown = tf.pad(x, [
+    [0, 0],
+    [0, Math.max(0, top + needH - h)],
+    [0, Math.max(0, left + needW - w)],
+    [0, 0],
+  ]);
   const window = tf.slice(grown, [0, top, left, 0], [n, needH, needW, c]);
   if (sh === 1 && sw === 1) return window;
   const split = tf.reshape(window, [n, outH, sh, outW, sw, c]);

@@ -34,7 +34,8 @@ function invalid(message: string): XrayError {
  * reached. Returns a tfjs-layers model topology.
  */
 export function flattenKerasModel(model: KerasLayerConfig): { class_name: 'Model'; config: Record<string, any> } {
-  if (!MODEL_CLASSES.has(model.class_name)) throw invalid(`the top-level object is a ${model.class_name}, not a Keras model`);
+  if (!MODEL_CLASSES.has(model.class_name))
+    throw invalid(`the top-level object is a ${model.class_name}, not a Keras model`);
   const layers: FlatLayer[] = [];
   const seen = new Set<string>();
   const emit = (layer: KerasLayerConfig, inputs: Ref[]): Ref => {
@@ -45,7 +46,9 @@ export function flattenKerasModel(model: KerasLayerConfig): { class_name: 'Model
       class_name: layer.class_name,
       config: cleanLayerConfig(layer),
       name,
-      inbound_nodes: inputs.length ? [inputs.map(([l, t]) => [l, 0, t, {}] as [string, number, number, Record<string, never>])] : [],
+      inbound_nodes: inputs.length
+        ? [inputs.map(([l, t]) => [l, 0, t, {}] as [string, number, number, Record<string, never>])]
+        : [],
     });
     return [name, 0];
   };
@@ -67,8 +70,14 @@ type Emit = (layer: KerasLayerConfig, inputs: Ref[]) => Ref;
  * Emits the layers of `model`; `outerInputs` replace its input layers when it is nested.
  * Returns the refs of its inputs (top level) and outputs.
  */
-function flattenInto(model: KerasLayerConfig, outerInputs: Ref[] | undefined, emit: Emit): { inputs: Ref[]; outputs: Ref[] } {
-  return model.class_name === 'Sequential' ? flattenSequential(model, outerInputs, emit) : flattenFunctional(model, outerInputs, emit);
+function flattenInto(
+  model: KerasLayerConfig,
+  outerInputs: Ref[] | undefined,
+  emit: Emit,
+): { inputs: Ref[]; outputs: Ref[] } {
+  return model.class_name === 'Sequential'
+    ? flattenSequential(model, outerInputs, emit)
+    : flattenFunctional(model, outerInputs, emit);
 }
 
 function flattenSequential(model: KerasLayerConfig, outerInputs: Ref[] | undefined, emit: Emit) {
@@ -82,15 +91,21 @@ function flattenSequential(model: KerasLayerConfig, outerInputs: Ref[] | undefin
   } else {
     let inputLayer = layers[0]?.class_name === 'InputLayer' ? layers.shift()! : undefined;
     if (!inputLayer) {
-      const shape = layers[0]?.config.batch_input_shape ?? layers[0]?.config.batch_shape ?? layers[0]?.build_config?.input_shape;
+      const shape =
+        layers[0]?.config.batch_input_shape ?? layers[0]?.config.batch_shape ?? layers[0]?.build_config?.input_shape;
       if (!shape) throw invalid(`the Sequential model "${model.config.name}" does not say its input shape`);
-      inputLayer = { class_name: 'InputLayer', config: { name: `${model.config.name}_input`, batch_input_shape: shape, dtype: 'float32' } };
+      inputLayer = {
+        class_name: 'InputLayer',
+        config: { name: `${model.config.name}_input`, batch_input_shape: shape, dtype: 'float32' },
+      };
     }
     current = emit(inputLayer, []);
     inputs = [current];
   }
   for (const layer of layers) {
-    current = MODEL_CLASSES.has(layer.class_name) ? single(flattenInto(layer, [current], emit).outputs, layer) : emit(layer, [current]);
+    current = MODEL_CLASSES.has(layer.class_name)
+      ? single(flattenInto(layer, [current], emit).outputs, layer)
+      : emit(layer, [current]);
   }
   return { inputs, outputs: [current] };
 }
@@ -105,7 +120,9 @@ function flattenFunctional(model: KerasLayerConfig, outerInputs: Ref[] | undefin
 
   if (outerInputs) {
     if (outerInputs.length !== inputLayers.length) {
-      throw invalid(`nested model "${config.name}" takes ${inputLayers.length} inputs but is given ${outerInputs.length}`);
+      throw invalid(
+        `nested model "${config.name}" takes ${inputLayers.length} inputs but is given ${outerInputs.length}`,
+      );
     }
     inputLayers.forEach(([layer], i) => resolved.set(`${layer}:0`, outerInputs[i]));
   }
@@ -116,7 +133,8 @@ function flattenFunctional(model: KerasLayerConfig, outerInputs: Ref[] | undefin
     const next: KerasLayerConfig[] = [];
     for (const layer of pending) {
       const calls = inboundCalls(layer);
-      if (calls.length > 1) throw invalid(`layer "${layerName(layer)}" is called ${calls.length} times (shared layers are not supported)`);
+      if (calls.length > 1)
+        throw invalid(`layer "${layerName(layer)}" is called ${calls.length} times (shared layers are not supported)`);
       const inputs = (calls[0] ?? []).map(([l, t]) => lookup(l, t));
       if (inputs.some((r) => r === undefined)) {
         next.push(layer);
@@ -129,7 +147,8 @@ function flattenFunctional(model: KerasLayerConfig, outerInputs: Ref[] | undefin
         resolved.set(`${layerName(layer)}:0`, emit(layer, refs));
       }
     }
-    if (next.length === pending.length) throw invalid(`model "${config.name}": cannot order layers ${next.map(layerName).join(', ')}`);
+    if (next.length === pending.length)
+      throw invalid(`model "${config.name}": cannot order layers ${next.map(layerName).join(', ')}`);
     pending = next;
   }
   const out = (refs: Array<[string, number]>) =>
@@ -142,7 +161,8 @@ function flattenFunctional(model: KerasLayerConfig, outerInputs: Ref[] | undefin
 }
 
 function single(outputs: Ref[], layer: KerasLayerConfig): Ref {
-  if (outputs.length !== 1) throw invalid(`nested model "${layerName(layer)}" has ${outputs.length} outputs inside a Sequential model`);
+  if (outputs.length !== 1)
+    throw invalid(`nested model "${layerName(layer)}" has ${outputs.length} outputs inside a Sequential model`);
   return outputs[0];
 }
 

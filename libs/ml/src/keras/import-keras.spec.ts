@@ -9,7 +9,12 @@ import { loadModelPackage } from '../package/model-package';
 import { createTfjsEngine } from '../tfjs/tfjs-engine';
 import { initTfjsBackend } from '../tfjs/backend';
 import { denseNet201 } from '../architectures/densenet201';
-import { nestedKeras2H5 as keras2H5, nestedKeras3Archive as keras3Archive, nestedKerasReferenceModel as referenceModel, seedLikeKeras2H5 } from './test-fixtures';
+import {
+  nestedKeras2H5 as keras2H5,
+  nestedKeras3Archive as keras3Archive,
+  nestedKerasReferenceModel as referenceModel,
+  seedLikeKeras2H5,
+} from './test-fixtures';
 import { createH5File } from './h5';
 import { importKeras, parseLabels, readKerasModel } from './import-keras';
 
@@ -41,7 +46,17 @@ describe.each([
   it('flattens the nested backbone, keeps layer names and maps every weight', async () => {
     const { model, format: read } = await readKerasModel(await write());
     expect(read).toBe(format);
-    expect(model.layers.map((l) => l.name)).toEqual(['image', 'conv1/conv', 'conv_bn', 'conv_relu', 'dw', 'conv2', 'target_relu', 'gap', 'dense']);
+    expect(model.layers.map((l) => l.name)).toEqual([
+      'image',
+      'conv1/conv',
+      'conv_bn',
+      'conv_relu',
+      'dw',
+      'conv2',
+      'target_relu',
+      'gap',
+      'dense',
+    ]);
     await expectSameOutputs(model);
     model.dispose();
   });
@@ -51,7 +66,12 @@ describe.each([
     await fs.writeFile(file, await write());
     const out = path.join(dir, `pkg-${format}`);
     const card = await importKeras(file, out, { labels: ['a', 'b', 'c'], normalization: 'zero1' });
-    expect(card).toMatchObject({ name: 'model', labels: ['a', 'b', 'c'], gradcam: { targetLayer: 'target_relu' }, preprocessing: { width: 8, height: 8, channels: 3, normalization: 'zero1' } });
+    expect(card).toMatchObject({
+      name: 'model',
+      labels: ['a', 'b', 'c'],
+      gradcam: { targetLayer: 'target_relu' },
+      preprocessing: { width: 8, height: 8, channels: 3, normalization: 'zero1' },
+    });
     const pkg = await loadModelPackage(out);
     await expectSameOutputs(pkg.model);
     const engine = await createTfjsEngine(pkg, { logger: silent, warmUp: false });
@@ -101,23 +121,38 @@ describe('Keras import errors', () => {
   });
 });
 
-describeWithShared('Teachable Machine MobileNetV2 (real Keras 2.4 HDF5)', ['models/teachable-machine-mobilenetv2/keras_model.h5', 'data/unifesp/labels.csv'], () => {
-  it('imports it and classifies UNIFESP images far above chance (any of the row labels is a hit)', async () => {
-    const out = path.join(dir, 'tm');
-    const labels = parseLabels(await fs.readFile(sharedPath('models/teachable-machine-mobilenetv2/labels.txt'), 'utf8'));
-    const card = await importKeras(sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'), out, { labels });
-    expect(card.gradcam).toEqual({ targetLayer: 'out_relu', animationLayers: ['block_5_add', 'block_12_add', 'out_relu'] });
-    const engine = await createTfjsEngine(out, { logger: silent });
-    const rows = (await fs.readFile(sharedPath('data/unifesp/labels.csv'), 'utf8')).trim().split('\n').slice(1, 151);
-    let hits = 0;
-    for (let i = 0; i < rows.length; i += 10) {
-      const batch = rows.slice(i, i + 10).map((row) => row.split(','));
-      const inputs = await Promise.all(batch.map(async ([file]) => toModelInput(await decodeFile(sharedPath('data/unifesp/images', file)), card.preprocessing)));
-      const results = await engine.classify(inputs);
-      results.forEach((r, j) => (hits += batch[j][2].split(' ').map(Number).includes(r.classIndex) ? 1 : 0));
-    }
-    await engine.dispose();
-    // Chance is 1/22 (~5 %); a single wrongly mapped weight brings it near chance.
-    expect(hits / rows.length).toBeGreaterThan(0.8);
-  }, 120_000);
-});
+describeWithShared(
+  'Teachable Machine MobileNetV2 (real Keras 2.4 HDF5)',
+  ['models/teachable-machine-mobilenetv2/keras_model.h5', 'data/unifesp/labels.csv'],
+  () => {
+    it('imports it and classifies UNIFESP images far above chance (any of the row labels is a hit)', async () => {
+      const out = path.join(dir, 'tm');
+      const labels = parseLabels(
+        await fs.readFile(sharedPath('models/teachable-machine-mobilenetv2/labels.txt'), 'utf8'),
+      );
+      const card = await importKeras(sharedPath('models/teachable-machine-mobilenetv2/keras_model.h5'), out, {
+        labels,
+      });
+      expect(card.gradcam).toEqual({
+        targetLayer: 'out_relu',
+        animationLayers: ['block_5_add', 'block_12_add', 'out_relu'],
+      });
+      const engine = await createTfjsEngine(out, { logger: silent });
+      const rows = (await fs.readFile(sharedPath('data/unifesp/labels.csv'), 'utf8')).trim().split('\n').slice(1, 151);
+      let hits = 0;
+      for (let i = 0; i < rows.length; i += 10) {
+        const batch = rows.slice(i, i + 10).map((row) => row.split(','));
+        const inputs = await Promise.all(
+          batch.map(async ([file]) =>
+            toModelInput(await decodeFile(sharedPath('data/unifesp/images', file)), card.preprocessing),
+          ),
+        );
+        const results = await engine.classify(inputs);
+        results.forEach((r, j) => (hits += batch[j][2].split(' ').map(Number).includes(r.classIndex) ? 1 : 0));
+      }
+      await engine.dispose();
+      // Chance is 1/22 (~5 %); a single wrongly mapped weight brings it near chance.
+      expect(hits / rows.length).toBeGreaterThan(0.8);
+    }, 120_000);
+  },
+);

@@ -2,7 +2,14 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import { BODY_PART_LABELS, DEFAULT_BAND_THRESHOLDS, XrayError, type BandThresholds, type Normalization, type ResizeMode } from '@xray/shared';
+import {
+  BODY_PART_LABELS,
+  DEFAULT_BAND_THRESHOLDS,
+  XrayError,
+  type BandThresholds,
+  type Normalization,
+  type ResizeMode,
+} from '@xray/shared';
 import type { ModelCard } from '../model-card';
 import { saveModelPackage } from '../package/model-package';
 import { flattenKerasModel, type KerasLayerConfig } from './flatten-config';
@@ -41,7 +48,11 @@ async function readKeras2(bytes: Uint8Array): Promise<KerasModel> {
     if (typeof configText !== 'string') {
       throw invalid('the HDF5 file has no model_config: it holds weights only (save the whole model with model.save)');
     }
-    return { config: parseConfig(configText), weights: readKeras2Weights(file), kerasVersion: String(file.attrs.keras_version?.value ?? 'unknown') };
+    return {
+      config: parseConfig(configText),
+      weights: readKeras2Weights(file),
+      kerasVersion: String(file.attrs.keras_version?.value ?? 'unknown'),
+    };
   });
   return { model: await buildModel(config, weights), format: 'keras2-h5', kerasVersion };
 }
@@ -53,11 +64,16 @@ async function readKeras3(bytes: Uint8Array): Promise<KerasModel> {
   } catch (error) {
     throw invalid('the .keras archive cannot be read', error);
   }
-  if (!files['config.json'] || !files['model.weights.h5']) throw invalid('the .keras archive lacks config.json or model.weights.h5');
+  if (!files['config.json'] || !files['model.weights.h5'])
+    throw invalid('the .keras archive lacks config.json or model.weights.h5');
   const config = parseConfig(Buffer.from(files['config.json']).toString('utf8'));
   const metadata = files['metadata.json'] ? JSON.parse(Buffer.from(files['metadata.json']).toString('utf8')) : {};
   const weights = await withH5File(files['model.weights.h5'], (file) => readKeras3Weights(file, config));
-  return { model: await buildModel(config, weights), format: 'keras3', kerasVersion: String(metadata.keras_version ?? '3') };
+  return {
+    model: await buildModel(config, weights),
+    format: 'keras3',
+    kerasVersion: String(metadata.keras_version ?? '3'),
+  };
 }
 
 function parseConfig(text: string): KerasLayerConfig {
@@ -74,7 +90,10 @@ async function buildModel(config: KerasLayerConfig, weights: LayerWeights): Prom
   try {
     model = await tf.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
   } catch (error) {
-    throw invalid(`TensorFlow.js cannot build this network: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw invalid(
+      `TensorFlow.js cannot build this network: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
   }
   try {
     assignWeights(model, weights);
@@ -108,7 +127,9 @@ function assignWeights(model: tf.LayersModel, file: LayerWeights): void {
       const match = found.every((w) => w.name) ? found.find((w) => w.name === short) : found[i];
       if (!match) throw invalid(`layer "${layer.name}": no weight "${short}" in the file`);
       if (match.shape.join('x') !== variable.shape.join('x')) {
-        throw invalid(`layer "${layer.name}" weight "${short}": shape ${match.shape.join('x')} in the file, ${variable.shape.join('x')} expected`);
+        throw invalid(
+          `layer "${layer.name}" weight "${short}": shape ${match.shape.join('x')} in the file, ${variable.shape.join('x')} expected`,
+        );
       }
       return tf.tensor(match.values, variable.shape as number[]);
     });
@@ -116,7 +137,8 @@ function assignWeights(model: tf.LayersModel, file: LayerWeights): void {
     tf.dispose(values);
   }
   const unused = [...stored.keys()].filter((name) => !used.has(name));
-  if (unused.length) throw invalid(`the file holds weights for layers that have none: ${unused.slice(0, 5).join(', ')}`);
+  if (unused.length)
+    throw invalid(`the file holds weights for layers that have none: ${unused.slice(0, 5).join(', ')}`);
 }
 
 export interface KerasImportOptions {
@@ -137,7 +159,10 @@ export interface KerasImportOptions {
 
 /** Reads labels.txt: one class per line; a leading index ("0 Abdomen", Teachable Machine) is dropped. */
 export function parseLabels(text: string): string[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.every((l) => /^\d+\s+\S/.test(l)) ? lines.map((l) => l.replace(/^\d+\s+/, '')) : lines;
 }
 
@@ -181,7 +206,9 @@ export async function importKeras(file: string, outDir: string, options: KerasIm
   try {
     const [, height, width, channels] = model.inputs[0].shape;
     if (!height || !width || (channels !== 1 && channels !== 3)) {
-      throw invalid(`the network input must be a fixed height x width x 1|3 image (it is ${model.inputs[0].shape.join('x')})`);
+      throw invalid(
+        `the network input must be a fixed height x width x 1|3 image (it is ${model.inputs[0].shape.join('x')})`,
+      );
     }
     const units = model.outputs[0].shape[model.outputs[0].shape.length - 1];
     const labels = options.labels ?? (units === BODY_PART_LABELS.length ? [...BODY_PART_LABELS] : undefined);
@@ -190,9 +217,18 @@ export async function importKeras(file: string, outDir: string, options: KerasIm
       name: options.name ?? path.basename(file).replace(/\.(h5|hdf5|keras)$/i, ''),
       version: options.version ?? '1.0.0',
       architecture: options.architecture ?? `Keras ${kerasVersion} model "${model.name}" (imported from ${format})`,
-      preprocessing: { width, height, channels, normalization: options.normalization ?? 'minus1to1', resize: options.resize ?? 'stretch' },
+      preprocessing: {
+        width,
+        height,
+        channels,
+        normalization: options.normalization ?? 'minus1to1',
+        resize: options.resize ?? 'stretch',
+      },
       labels,
-      gradcam: { targetLayer: options.targetLayer ?? defaultTargetLayer(model), ...animation(options.animationLayers ?? defaultAnimationLayers(model.layers.map((l) => l.name))) },
+      gradcam: {
+        targetLayer: options.targetLayer ?? defaultTargetLayer(model),
+        ...animation(options.animationLayers ?? defaultAnimationLayers(model.layers.map((l) => l.name))),
+      },
       bands: options.bands ?? DEFAULT_BAND_THRESHOLDS,
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       training: { importedFrom: path.basename(file), format, kerasVersion },

@@ -14,7 +14,8 @@ export type LayerWeights = Map<string, StoredWeight[]>;
 
 function readDataset(dataset: H5.Dataset, where: string): StoredWeight {
   const value = dataset.value;
-  if (!ArrayBuffer.isView(value) || value instanceof DataView) throw new XrayError('MODEL_INVALID', `weight ${where} is not a numeric array`);
+  if (!ArrayBuffer.isView(value) || value instanceof DataView)
+    throw new XrayError('MODEL_INVALID', `weight ${where} is not a numeric array`);
   const values = value instanceof Float32Array ? value : Float32Array.from(value as unknown as ArrayLike<number>);
   return { shape: dataset.shape ?? [], values };
 }
@@ -80,7 +81,11 @@ export function readKeras3Weights(file: H5.File, model: KerasLayerConfig): Layer
       if (!vars) continue;
       const keys = vars.keys().sort((a, b) => Number(a) - Number(b));
       const name = layer.config.name ?? layer.name;
-      if (keys.length) weights.set(name, keys.map((k) => readDataset(vars.get(k) as H5.Dataset, `${path}/vars/${k}`)));
+      if (keys.length)
+        weights.set(
+          name,
+          keys.map((k) => readDataset(vars.get(k) as H5.Dataset, `${path}/vars/${k}`)),
+        );
     }
   };
   walk(model, '');

@@ -26,7 +26,12 @@ function random(shape: number[], seed: number, offset = 0, scale = 0.5): { shape
 export function fixtureWeights(): Weights {
   return {
     'conv1/conv': { kernel: random([3, 3, 3, 4], 1), bias: random([4], 2) },
-    conv_bn: { gamma: random([4], 3, 1, 0.2), beta: random([4], 4), moving_mean: random([4], 5), moving_variance: random([4], 6, 1, 0.5) },
+    conv_bn: {
+      gamma: random([4], 3, 1, 0.2),
+      beta: random([4], 4),
+      moving_mean: random([4], 5),
+      moving_variance: random([4], 6, 1, 0.5),
+    },
     dw: { depthwise_kernel: random([3, 3, 4, 1], 7) },
     conv2: { kernel: random([1, 1, 4, 5], 8), bias: random([5], 9) },
     dense: { kernel: random([5, 3], 10), bias: random([3], 11) },
@@ -50,20 +55,97 @@ export function nestedKerasReferenceModel(): tf.LayersModel {
   let x: tf.SymbolicTensor = input;
   for (const [layer] of layers) x = layer.apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x });
-  for (const [layer, key] of layers) if (key) layer.setWeights(Object.values(w[key]).map((v) => tf.tensor(v.values, v.shape)));
+  for (const [layer, key] of layers)
+    if (key) layer.setWeights(Object.values(w[key]).map((v) => tf.tensor(v.values, v.shape)));
   return model;
 }
 
 const backboneLayers = (keras3: boolean) => {
-  const dtype = keras3 ? { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null } : 'float32';
-  const init = keras3 ? { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null } : { class_name: 'GlorotUniform', config: { seed: null } };
+  const dtype = keras3
+    ? { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null }
+    : 'float32';
+  const init = keras3
+    ? { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null }
+    : { class_name: 'GlorotUniform', config: { seed: null } };
   return [
-    { class_name: 'Conv2D', config: { name: 'conv1/conv', trainable: true, dtype, filters: 4, kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'linear', use_bias: true, kernel_initializer: init, bias_initializer: init, kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null } },
-    { class_name: 'BatchNormalization', config: { name: 'conv_bn', trainable: true, dtype, axis: keras3 ? -1 : [3], momentum: 0.99, epsilon: 0.001, center: true, scale: true } },
-    { class_name: 'ReLU', config: { name: 'conv_relu', trainable: true, dtype, max_value: null, negative_slope: 0, threshold: 0 } },
-    { class_name: 'DepthwiseConv2D', config: { name: 'dw', trainable: true, dtype, kernel_size: [3, 3], strides: [1, 1], padding: 'same', depth_multiplier: 1, activation: 'linear', use_bias: false, dilation_rate: [1, 1], data_format: 'channels_last' } },
-    { class_name: 'Conv2D', config: { name: 'conv2', trainable: true, dtype, filters: 5, kernel_size: [1, 1], strides: [1, 1], padding: 'valid', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'linear', use_bias: true } },
-    { class_name: 'ReLU', config: { name: 'target_relu', trainable: true, dtype, max_value: 6, negative_slope: 0, threshold: 0 } },
+    {
+      class_name: 'Conv2D',
+      config: {
+        name: 'conv1/conv',
+        trainable: true,
+        dtype,
+        filters: 4,
+        kernel_size: [3, 3],
+        strides: [1, 1],
+        padding: 'same',
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
+        groups: 1,
+        activation: 'linear',
+        use_bias: true,
+        kernel_initializer: init,
+        bias_initializer: init,
+        kernel_regularizer: null,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        kernel_constraint: null,
+        bias_constraint: null,
+      },
+    },
+    {
+      class_name: 'BatchNormalization',
+      config: {
+        name: 'conv_bn',
+        trainable: true,
+        dtype,
+        axis: keras3 ? -1 : [3],
+        momentum: 0.99,
+        epsilon: 0.001,
+        center: true,
+        scale: true,
+      },
+    },
+    {
+      class_name: 'ReLU',
+      config: { name: 'conv_relu', trainable: true, dtype, max_value: null, negative_slope: 0, threshold: 0 },
+    },
+    {
+      class_name: 'DepthwiseConv2D',
+      config: {
+        name: 'dw',
+        trainable: true,
+        dtype,
+        kernel_size: [3, 3],
+        strides: [1, 1],
+        padding: 'same',
+        depth_multiplier: 1,
+        activation: 'linear',
+        use_bias: false,
+        dilation_rate: [1, 1],
+        data_format: 'channels_last',
+      },
+    },
+    {
+      class_name: 'Conv2D',
+      config: {
+        name: 'conv2',
+        trainable: true,
+        dtype,
+        filters: 5,
+        kernel_size: [1, 1],
+        strides: [1, 1],
+        padding: 'valid',
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
+        groups: 1,
+        activation: 'linear',
+        use_bias: true,
+      },
+    },
+    {
+      class_name: 'ReLU',
+      config: { name: 'target_relu', trainable: true, dtype, max_value: 6, negative_slope: 0, threshold: 0 },
+    },
   ];
 };
 
@@ -72,7 +154,15 @@ function chain(layers: Array<{ class_name: string; config: any }>, input: string
   let previous = input;
   return layers.map((layer) => {
     const node = keras3
-      ? { args: [{ class_name: '__keras_tensor__', config: { shape: [null, 8, 8, 3], dtype: 'float32', keras_history: [previous, 0, 0] } }], kwargs: {} }
+      ? {
+          args: [
+            {
+              class_name: '__keras_tensor__',
+              config: { shape: [null, 8, 8, 3], dtype: 'float32', keras_history: [previous, 0, 0] },
+            },
+          ],
+          kwargs: {},
+        }
       : [[previous, 0, 0, {}]];
     previous = layer.config.name;
     return { ...layer, name: layer.config.name, inbound_nodes: [node] };
@@ -80,15 +170,40 @@ function chain(layers: Array<{ class_name: string; config: any }>, input: string
 }
 
 function modelConfig(keras3: boolean) {
-  const input = (name: string) => ({ class_name: 'InputLayer', name, inbound_nodes: [], config: keras3 ? { name, batch_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false } : { name, batch_input_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false, ragged: false } });
+  const input = (name: string) => ({
+    class_name: 'InputLayer',
+    name,
+    inbound_nodes: [],
+    config: keras3
+      ? { name, batch_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false }
+      : { name, batch_input_shape: [null, 8, 8, 3], dtype: 'float32', sparse: false, ragged: false },
+  });
   const backbone = {
     class_name: 'Functional',
-    config: { name: 'backbone', trainable: true, layers: [input('backbone_input'), ...chain(backboneLayers(keras3), 'backbone_input', keras3)], input_layers: [['backbone_input', 0, 0]], output_layers: [['target_relu', 0, 0]] },
+    config: {
+      name: 'backbone',
+      trainable: true,
+      layers: [input('backbone_input'), ...chain(backboneLayers(keras3), 'backbone_input', keras3)],
+      input_layers: [['backbone_input', 0, 0]],
+      output_layers: [['target_relu', 0, 0]],
+    },
   };
-  const head = [backbone, { class_name: 'GlobalAveragePooling2D', config: { name: 'gap', dtype: 'float32', data_format: 'channels_last' } }, { class_name: 'Dense', config: { name: 'dense', trainable: true, dtype: 'float32', units: 3, activation: 'softmax', use_bias: true } }];
+  const head = [
+    backbone,
+    { class_name: 'GlobalAveragePooling2D', config: { name: 'gap', dtype: 'float32', data_format: 'channels_last' } },
+    {
+      class_name: 'Dense',
+      config: { name: 'dense', trainable: true, dtype: 'float32', units: 3, activation: 'softmax', use_bias: true },
+    },
+  ];
   return {
     class_name: 'Functional',
-    config: { name: 'classifier', layers: [input('image'), ...chain(head, 'image', keras3)], input_layers: keras3 ? ['image', 0, 0] : [['image', 0, 0]], output_layers: keras3 ? ['dense', 0, 0] : [['dense', 0, 0]] },
+    config: {
+      name: 'classifier',
+      layers: [input('image'), ...chain(head, 'image', keras3)],
+      input_layers: keras3 ? ['image', 0, 0] : [['image', 0, 0]],
+      output_layers: keras3 ? ['dense', 0, 0] : [['dense', 0, 0]],
+    },
   };
 }
 
@@ -104,13 +219,23 @@ export function nestedKeras2H5(): Promise<Uint8Array> {
     const write = (group: ReturnType<typeof file.create_group>, layer: string, vars: string[]) => {
       let sub = group;
       for (const part of layer.split('/')) sub = (sub.get(part) as typeof sub | null) ?? sub.create_group(part);
-      for (const v of vars) sub.create_dataset({ name: `${v}:0`, data: w[layer][v].values, shape: w[layer][v].shape, dtype: '<f' });
+      for (const v of vars)
+        sub.create_dataset({ name: `${v}:0`, data: w[layer][v].values, shape: w[layer][v].shape, dtype: '<f' });
     };
     for (const name of ['image', 'gap']) root.create_group(name).create_attribute('weight_names', [] as string[]);
     const backbone = root.create_group('backbone');
     // As Keras 2 writes a nested model: trainable weights first, then the non-trainable ones.
-    const trainable: Array<[string, string[]]> = [['conv1/conv', ['kernel', 'bias']], ['conv_bn', ['gamma', 'beta']], ['dw', ['depthwise_kernel']], ['conv2', ['kernel', 'bias']]];
-    const names = [...trainable.flatMap(([l, vars]) => vars.map((v) => `${l}/${v}:0`)), 'conv_bn/moving_mean:0', 'conv_bn/moving_variance:0'];
+    const trainable: Array<[string, string[]]> = [
+      ['conv1/conv', ['kernel', 'bias']],
+      ['conv_bn', ['gamma', 'beta']],
+      ['dw', ['depthwise_kernel']],
+      ['conv2', ['kernel', 'bias']],
+    ];
+    const names = [
+      ...trainable.flatMap(([l, vars]) => vars.map((v) => `${l}/${v}:0`)),
+      'conv_bn/moving_mean:0',
+      'conv_bn/moving_variance:0',
+    ];
     backbone.create_attribute('weight_names', names);
     for (const [layer] of trainable) write(backbone, layer, Object.keys(w[layer]));
     const dense = root.create_group('dense');
@@ -125,8 +250,11 @@ export async function nestedKeras3Archive(): Promise<Uint8Array> {
   const weights = await createH5File((file) => {
     const vars = (path: string, layer: string) => {
       let group = file as ReturnType<typeof file.create_group>;
-      for (const part of `${path}/vars`.split('/')) group = (group.get(part) as typeof group | null) ?? group.create_group(part);
-      Object.values(w[layer]).forEach((v, i) => group.create_dataset({ name: String(i), data: v.values, shape: v.shape, dtype: '<f' }));
+      for (const part of `${path}/vars`.split('/'))
+        group = (group.get(part) as typeof group | null) ?? group.create_group(part);
+      Object.values(w[layer]).forEach((v, i) =>
+        group.create_dataset({ name: String(i), data: v.values, shape: v.shape, dtype: '<f' }),
+      );
     };
     vars('layers/functional/layers/conv2d', 'conv1/conv');
     vars('layers/functional/layers/batch_normalization', 'conv_bn');
@@ -135,7 +263,9 @@ export async function nestedKeras3Archive(): Promise<Uint8Array> {
     vars('layers/dense', 'dense');
   });
   return zipSync({
-    'config.json': strToU8(JSON.stringify({ module: 'keras.src.models.functional', ...modelConfig(true), registered_name: 'Functional' })),
+    'config.json': strToU8(
+      JSON.stringify({ module: 'keras.src.models.functional', ...modelConfig(true), registered_name: 'Functional' }),
+    ),
     'metadata.json': strToU8(JSON.stringify({ keras_version: '3.4.1', date_saved: '2024-07-01@00:00:00' })),
     'model.weights.h5': weights,
   });
@@ -148,22 +278,38 @@ export async function nestedKeras3Archive(): Promise<Uint8Array> {
  * Keras 2 configs, so the backbone's config is written as Keras would. Returns the file and
  * the same classifier built in tfjs (nested, unflattened) as the reference.
  */
-export async function seedLikeKeras2H5(backbone: tf.LayersModel, classes: number, hidden = 16): Promise<{ bytes: Uint8Array; reference: tf.LayersModel }> {
+export async function seedLikeKeras2H5(
+  backbone: tf.LayersModel,
+  classes: number,
+  hidden = 16,
+): Promise<{ bytes: Uint8Array; reference: tf.LayersModel }> {
   const [, h, w, c] = backbone.inputs[0].shape as number[];
   const input = tf.input({ shape: [h, w, c], name: 'input_2' });
   let x = backbone.apply(input) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'global_average_pooling2d' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ units: hidden, activation: 'relu', name: 'dense' }).apply(x) as tf.SymbolicTensor;
-  const reference = tf.model({ inputs: input, outputs: tf.layers.dense({ units: classes, activation: 'softmax', name: 'dense_1' }).apply(x) as tf.SymbolicTensor, name: 'seed' });
-  const topology = reference.toJSON(null, false) as unknown as { config: { layers: Array<{ class_name: string; config: any }> } };
+  const reference = tf.model({
+    inputs: input,
+    outputs: tf.layers.dense({ units: classes, activation: 'softmax', name: 'dense_1' }).apply(x) as tf.SymbolicTensor,
+    name: 'seed',
+  });
+  const topology = reference.toJSON(null, false) as unknown as {
+    config: { layers: Array<{ class_name: string; config: any }> };
+  };
   // tfjs writes a nested model's config under the layer entry: keep it, named as Keras does.
   for (const layer of topology.config.layers) if (layer.class_name === 'Model') layer.class_name = 'Functional';
   const bytes = await createH5File((file) => {
     file.create_attribute('keras_version', '2.4.0');
     file.create_attribute('backend', 'tensorflow');
-    file.create_attribute('model_config', JSON.stringify({ class_name: 'Functional', config: (topology as any).config }));
+    file.create_attribute(
+      'model_config',
+      JSON.stringify({ class_name: 'Functional', config: (topology as any).config }),
+    );
     const root = file.create_group('model_weights');
-    root.create_attribute('layer_names', reference.layers.map((l) => l.name));
+    root.create_attribute(
+      'layer_names',
+      reference.layers.map((l) => l.name),
+    );
     for (const layer of reference.layers) {
       const group = root.create_group(layer.name);
       const names = layer.weights.map((v) => `${v.originalName}:0`);
@@ -172,7 +318,12 @@ export async function seedLikeKeras2H5(backbone: tf.LayersModel, classes: number
         const parts = names[i].split('/');
         let sub = group;
         for (const part of parts.slice(0, -1)) sub = (sub.get(part) as typeof sub | null) ?? sub.create_group(part);
-        sub.create_dataset({ name: parts[parts.length - 1], data: value.dataSync() as Float32Array, shape: value.shape, dtype: '<f' });
+        sub.create_dataset({
+          name: parts[parts.length - 1],
+          data: value.dataSync() as Float32Array,
+          shape: value.shape,
+          dtype: '<f',
+        });
       });
     }
   });

@@ -14,7 +14,8 @@ export function writeBackward(g: GraphBuilder, tape: Op[], target: TensorRef, ou
     dependent.add(op.y.name);
     return true;
   });
-  if (!dependent.has(output.name)) throw new XrayError('MODEL_INVALID', `The class scores do not depend on '${target.name}'.`);
+  if (!dependent.has(output.name))
+    throw new XrayError('MODEL_INVALID', `The class scores do not depend on '${target.name}'.`);
 
   const contributions = new Map<string, string[]>([[output.name, [seed]]]);
   const add = (x: TensorRef, grad: string) => {
@@ -42,7 +43,12 @@ function backwardOp(g: GraphBuilder, op: Op, gy: string): Array<[TensorRef, stri
     case 'relu': {
       // d relu = 1 where the input is positive (and at most the cap for ReLU6), as tfjs defines it.
       let mask = g.node('Greater', [op.x.name, g.scalar(0)], `${hint}/mask`);
-      if (op.max !== undefined) mask = g.node('And', [mask, g.node('LessOrEqual', [op.x.name, g.scalar(op.max)], `${hint}/cap`)], `${hint}/mask`);
+      if (op.max !== undefined)
+        mask = g.node(
+          'And',
+          [mask, g.node('LessOrEqual', [op.x.name, g.scalar(op.max)], `${hint}/cap`)],
+          `${hint}/mask`,
+        );
       return [[op.x, g.node('Where', [mask, gy, g.scalar(0)], hint)]];
     }
     case 'batchnorm': {
@@ -70,7 +76,16 @@ function backwardOp(g: GraphBuilder, op: Op, gy: string): Array<[TensorRef, stri
     case 'pad': {
       const [, h, w] = op.x.shape;
       const { top, left } = op.pads;
-      return [[op.x, g.node('Slice', [gy, g.ints('starts', [top, left]), g.ints('ends', [top + h, left + w]), g.ints('axes', [2, 3])], hint)]];
+      return [
+        [
+          op.x,
+          g.node(
+            'Slice',
+            [gy, g.ints('starts', [top, left]), g.ints('ends', [top + h, left + w]), g.ints('axes', [2, 3])],
+            hint,
+          ),
+        ],
+      ];
     }
     case 'avgpool':
       return [[op.x, averagePoolBackward(g, op, gy, hint)]];
@@ -79,10 +94,24 @@ function backwardOp(g: GraphBuilder, op: Op, gy: string): Array<[TensorRef, stri
     case 'gap': {
       const [c, h, w] = op.x.shape;
       const spread = g.floats(`${op.layer}/grad_spread`, new Float32Array(h * w).fill(1 / (h * w)), [1, 1, h, w]);
-      return [[op.x, g.node('Mul', [g.node('Reshape', [gy, g.ints('shape', [-1, c, 1, 1])], `${hint}/nchw`), spread], hint)]];
+      return [
+        [op.x, g.node('Mul', [g.node('Reshape', [gy, g.ints('shape', [-1, c, 1, 1])], `${hint}/nchw`), spread], hint)],
+      ];
     }
     case 'concat': {
-      const parts = g.nodeN('Split', [gy, g.ints('split', op.xs.map((x) => x.shape[op.axis - 1]))], op.xs.length, hint, { axis: op.axis });
+      const parts = g.nodeN(
+        'Split',
+        [
+          gy,
+          g.ints(
+            'split',
+            op.xs.map((x) => x.shape[op.axis - 1]),
+          ),
+        ],
+        op.xs.length,
+        hint,
+        { axis: op.axis },
+      );
       return op.xs.map((x, i) => [x, parts[i]]);
     }
     case 'add':
@@ -95,7 +124,10 @@ function backwardOp(g: GraphBuilder, op: Op, gy: string): Array<[TensorRef, stri
       return [[op.x, g.node('Transpose', [nhwc], hint, { perm: [0, 3, 1, 2] })]];
     }
     case 'softmax':
-      throw new XrayError('MODEL_INVALID', `Grad-CAM++ cannot differentiate through the softmax '${op.layer}' inside the model.`);
+      throw new XrayError(
+        'MODEL_INVALID',
+        `Grad-CAM++ cannot differentiate through the softmax '${op.layer}' inside the model.`,
+      );
   }
 }
 
@@ -119,19 +151,30 @@ function averagePoolBackward(g: GraphBuilder, op: PoolOp, gy: string, hint: stri
     strides: op.strides,
     group: c,
     pads: onnxPads(op.pads),
-    output_padding: [h - ((hOut - 1) * sh + kh - op.pads.top - op.pads.bottom), w - ((wOut - 1) * sw + kw - op.pads.left - op.pads.right)],
+    output_padding: [
+      h - ((hOut - 1) * sh + kh - op.pads.top - op.pads.bottom),
+      w - ((wOut - 1) * sw + kw - op.pads.left - op.pads.right),
+    ],
   });
 }
 
 /** Routes each output gradient to its window's argmax (recomputed with MaxPool's Indices output), summing overlaps. */
 function maxPoolBackward(g: GraphBuilder, op: PoolOp, gy: string, hint: string): string {
-  const [, indices] = g.nodeN('MaxPool', [op.x.name], 2, `${hint}/argmax`, { kernel_shape: op.kernel, strides: op.strides, pads: onnxPads(op.pads) });
+  const [, indices] = g.nodeN('MaxPool', [op.x.name], 2, `${hint}/argmax`, {
+    kernel_shape: op.kernel,
+    strides: op.strides,
+    pads: onnxPads(op.pads),
+  });
   const shape = g.node('Shape', [op.x.name], `${hint}/shape`);
   const flat = g.ints('flat', [-1]);
   const zeros = g.node('Reshape', [g.node('ConstantOfShape', [shape], `${hint}/zeros`), flat], `${hint}/zeros_flat`);
   const scattered = g.node(
     'ScatterElements',
-    [zeros, g.node('Reshape', [indices, flat], `${hint}/indices_flat`), g.node('Reshape', [gy, flat], `${hint}/grad_flat`)],
+    [
+      zeros,
+      g.node('Reshape', [indices, flat], `${hint}/indices_flat`),
+      g.node('Reshape', [gy, flat], `${hint}/grad_flat`),
+    ],
     `${hint}/scattered`,
     { axis: 0, reduction: 'add' },
   );

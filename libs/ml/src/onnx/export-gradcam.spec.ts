@@ -14,7 +14,11 @@ async function onnxGradCam(model: tf.LayersModel, layer: string, images: Float32
     class_index: new ort.Tensor('int64', BigInt64Array.from(classIndex.map(BigInt)), [images.length]),
   });
   await session.release();
-  return { map: result.map.data as Float32Array, dims: result.map.dims, classIndex: Array.from(result.explained_class.data as BigInt64Array, Number) };
+  return {
+    map: result.map.data as Float32Array,
+    dims: result.map.dims,
+    classIndex: Array.from(result.explained_class.data as BigInt64Array, Number),
+  };
 }
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
@@ -48,13 +52,19 @@ describe('ONNX Grad-CAM++ graph', () => {
 
   it("differentiates 'same' max pooling, strided convolutions and Flatten like tfjs", async () => {
     const input = tf.input({ shape: [30, 30, 3] });
-    let x = tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv' }).apply(input) as tf.SymbolicTensor;
+    let x = tf.layers
+      .conv2d({ filters: 6, kernelSize: 3, padding: 'same', name: 'conv' })
+      .apply(input) as tf.SymbolicTensor;
     x = tf.layers.reLU({ name: 'target' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'valid' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' })
+      .apply(x) as tf.SymbolicTensor;
     x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-    const model = seedWeights(tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor }));
+    const model = seedWeights(
+      tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor }),
+    );
     const image = Float32Array.from({ length: 30 * 30 * 3 }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));
     const actual = await onnxGradCam(model, 'target', [image], [2]);
     const expected = gradCamOracle(model, image, 'target', 2);
@@ -69,15 +79,27 @@ describe('ONNX Grad-CAM++ graph', () => {
     const input = tf.input({ shape: [size, size, 3] });
     // Seeded conv and fixed positive class weights: random ones can zero the whole map (ReLU of g).
     const A = tf.layers
-      .conv2d({ filters: channels, kernelSize: 3, padding: 'same', activation: 'relu', name: 'target', kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }), biasInitializer: 'ones' })
+      .conv2d({
+        filters: channels,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        name: 'target',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
+        biasInitializer: 'ones',
+      })
       .apply(input) as tf.SymbolicTensor;
-    const pooled = tf.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }).apply(A) as tf.SymbolicTensor;
+    const pooled = tf.layers
+      .averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' })
+      .apply(A) as tf.SymbolicTensor;
     const gap = tf.layers.globalAveragePooling2d({}).apply(pooled) as tf.SymbolicTensor;
     const dense = tf.layers.dense({ units: classes });
     const model = tf.model({ inputs: input, outputs: dense.apply(gap) as tf.SymbolicTensor });
     dense.setWeights([tf.tensor2d([0.3, 0.8, -0.2, -0.5, 0.6, 0.4], [channels, classes]), tf.zeros([classes])]);
     const image = Float32Array.from({ length: size * size * 3 }, (_, i) => Math.sin(i * 0.37) + Math.cos(i * 0.011));
-    const a = tf.tidy(() => tf.model({ inputs: input, outputs: A }).predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor).dataSync();
+    const a = tf
+      .tidy(() => tf.model({ inputs: input, outputs: A }).predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor)
+      .dataSync();
     const kernel = dense.getWeights()[0].dataSync();
 
     // d logit / d A[i, j, c] = sum over the windows covering (i, j) of W[c, cls] / (outputs * window size).
@@ -90,7 +112,8 @@ describe('ONNX Grad-CAM++ graph', () => {
         const count = (rows[1] - rows[0] + 1) * (cols[1] - cols[0] + 1);
         for (let i = rows[0]; i <= rows[1]; i++)
           for (let j = cols[0]; j <= cols[1]; j++)
-            for (let c = 0; c < channels; c++) g[(i * size + j) * channels + c] += kernel[c * classes + cls] / (out * out * count);
+            for (let c = 0; c < channels; c++)
+              g[(i * size + j) * channels + c] += kernel[c * classes + cls] / (out * out * count);
       }
     const weights = Array.from({ length: channels }, (_, c) => {
       let sumA = 0;
@@ -103,7 +126,12 @@ describe('ONNX Grad-CAM++ graph', () => {
       }
       return w;
     });
-    const cam = Array.from({ length: size * size }, (_, p) => Math.max(0, weights.reduce((sum, w, c) => sum + w * a[p * channels + c], 0)));
+    const cam = Array.from({ length: size * size }, (_, p) =>
+      Math.max(
+        0,
+        weights.reduce((sum, w, c) => sum + w * a[p * channels + c], 0),
+      ),
+    );
     const max = Math.max(...cam);
     const expected = Float32Array.from(cam, (v) => (max > 0 ? v / max : 0));
 
@@ -115,7 +143,9 @@ describe('ONNX Grad-CAM++ graph', () => {
   it('explains the predicted class when class_index is negative', async () => {
     const model = tinyMobileNet(64);
     const image = await testImage(64, 0);
-    const predicted = tf.tidy(() => (model.predict(tf.tensor4d(image, [1, 64, 64, 3])) as tf.Tensor).argMax(1).dataSync()[0]);
+    const predicted = tf.tidy(
+      () => (model.predict(tf.tensor4d(image, [1, 64, 64, 3])) as tf.Tensor).argMax(1).dataSync()[0],
+    );
     const actual = await onnxGradCam(model, 'out_relu', [image], [-1]);
     expect(actual.classIndex).toEqual([predicted]);
     expect(maxDiff(actual.map, gradCamOracle(model, image, 'out_relu', predicted).map)).toBeLessThan(1e-5);

@@ -19,18 +19,35 @@ export const LAYER_METADATA = 'xray.gradcam_layer';
  * alpha = g^2 / (2 g^2 + sum_ab(A) g^3) (0 where the denominator is 0);
  * w_k = sum_ij alpha * ReLU(g); map = ReLU(sum_k w_k A_k).
  */
-export function exportGradCam(model: tf.LayersModel, targetLayer: string, metadata: Record<string, string> = {}): Uint8Array {
+export function exportGradCam(
+  model: tf.LayersModel,
+  targetLayer: string,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const g = new GraphBuilder();
   const f = buildForward(g, model);
   const target = f.layerOutputs.get(targetLayer);
   if (!target) throw new XrayError('MODEL_INVALID', `The model has no layer named '${targetLayer}'.`);
-  if (target.shape.length !== 3) throw new XrayError('MODEL_INVALID', `Layer '${targetLayer}' does not output an image-shaped tensor; Grad-CAM++ needs one.`);
+  if (target.shape.length !== 3)
+    throw new XrayError(
+      'MODEL_INVALID',
+      `Layer '${targetLayer}' does not output an image-shaped tensor; Grad-CAM++ needs one.`,
+    );
   const classes = f.logits.shape[0];
 
   const requested = g.input('class_index', ['N'], 'int64');
   const predicted = g.node('ArgMax', [f.logits.name], 'predicted', { axis: 1, keepdims: 0 });
-  const classIndex = g.node('Where', [g.node('Less', [requested, g.ints('zero', [0], [])], 'use_predicted'), predicted, requested], 'class');
-  const seed = g.node('OneHot', [classIndex, g.ints('depth', [classes], []), g.floats('one_hot_values', Float32Array.of(0, 1), [2])], 'seed', { axis: -1 });
+  const classIndex = g.node(
+    'Where',
+    [g.node('Less', [requested, g.ints('zero', [0], [])], 'use_predicted'), predicted, requested],
+    'class',
+  );
+  const seed = g.node(
+    'OneHot',
+    [classIndex, g.ints('depth', [classes], []), g.floats('one_hot_values', Float32Array.of(0, 1), [2])],
+    'seed',
+    { axis: -1 },
+  );
 
   const A = target.name;
   const grad = writeBackward(g, f.tape, target, f.logits, seed);
@@ -38,25 +55,51 @@ export function exportGradCam(model: tf.LayersModel, targetLayer: string, metada
   const g3 = g.node('Mul', [g2, grad], 'gradcam/g3');
   const spatial = g.ints('spatial_axes', [2, 3]);
   const sumA = g.node('ReduceSum', [A, spatial], 'gradcam/sum_a', { keepdims: 1 });
-  const denominator = g.node('Add', [g.node('Mul', [g2, g.scalar(2)], 'gradcam/2g2'), g.node('Mul', [sumA, g3], 'gradcam/sum_a_g3')], 'gradcam/denominator');
+  const denominator = g.node(
+    'Add',
+    [g.node('Mul', [g2, g.scalar(2)], 'gradcam/2g2'), g.node('Mul', [sumA, g3], 'gradcam/sum_a_g3')],
+    'gradcam/denominator',
+  );
   const zero = g.node('Equal', [denominator, g.scalar(0)], 'gradcam/zero_denominator');
-  const ratio = g.node('Div', [g2, g.node('Where', [zero, g.scalar(1), denominator], 'gradcam/safe_denominator')], 'gradcam/ratio');
+  const ratio = g.node(
+    'Div',
+    [g2, g.node('Where', [zero, g.scalar(1), denominator], 'gradcam/safe_denominator')],
+    'gradcam/ratio',
+  );
   const alpha = g.node('Where', [zero, g.scalar(0), ratio], 'gradcam/alpha');
-  const weights = g.node('ReduceSum', [g.node('Mul', [alpha, g.node('Relu', [grad], 'gradcam/relu_g')], 'gradcam/alpha_relu_g'), spatial], 'gradcam/weights', {
-    keepdims: 1,
-  });
-  const weighted = g.node('ReduceSum', [g.node('Mul', [weights, A], 'gradcam/weighted_a'), g.ints('channel_axis', [1])], 'gradcam/sum_k', { keepdims: 0 });
+  const weights = g.node(
+    'ReduceSum',
+    [g.node('Mul', [alpha, g.node('Relu', [grad], 'gradcam/relu_g')], 'gradcam/alpha_relu_g'), spatial],
+    'gradcam/weights',
+    {
+      keepdims: 1,
+    },
+  );
+  const weighted = g.node(
+    'ReduceSum',
+    [g.node('Mul', [weights, A], 'gradcam/weighted_a'), g.ints('channel_axis', [1])],
+    'gradcam/sum_k',
+    { keepdims: 0 },
+  );
   const cam = g.node('Relu', [weighted], 'gradcam/cam');
   const max = g.node('ReduceMax', [cam], 'gradcam/max', { axes: [1, 2], keepdims: 1 });
-  const divisor = g.node('Where', [g.node('Greater', [max, g.scalar(0)], 'gradcam/positive'), max, g.scalar(1)], 'gradcam/divisor');
+  const divisor = g.node(
+    'Where',
+    [g.node('Greater', [max, g.scalar(0)], 'gradcam/positive'), max, g.scalar(1)],
+    'gradcam/divisor',
+  );
   const map = g.node('Div', [cam, divisor], 'gradcam/map');
 
   const [, h, w] = target.shape;
   g.output(map, 'map', ['N', h, w]);
   g.output(f.logits.name, 'logits', ['N', classes]);
   g.output(classIndex, 'explained_class', ['N'], 'int64');
-  return g.encode(`${model.name}_gradcam`, `Grad-CAM++ at '${targetLayer}', exported from a TensorFlow.js LayersModel by xray export-onnx.`, {
-    ...metadata,
-    [LAYER_METADATA]: targetLayer,
-  });
+  return g.encode(
+    `${model.name}_gradcam`,
+    `Grad-CAM++ at '${targetLayer}', exported from a TensorFlow.js LayersModel by xray export-onnx.`,
+    {
+      ...metadata,
+      [LAYER_METADATA]: targetLayer,
+    },
+  );
 }

@@ -47,13 +47,20 @@ describe('ONNX classifier export', () => {
 
   it('converts batch norms without gamma or beta (InceptionV3 style)', async () => {
     const input = tf.input({ shape: [32, 32, 3] });
-    let x = tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same' }).apply(input) as tf.SymbolicTensor;
+    let x = tf.layers
+      .conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same' })
+      .apply(input) as tf.SymbolicTensor;
     x = tf.layers.batchNormalization({ scale: false }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.batchNormalization({ center: false }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
-    const model = seedWeights(tf.model({ inputs: input, outputs: tf.layers.dense({ units: 3, activation: 'softmax' }).apply(x) as tf.SymbolicTensor }));
+    const model = seedWeights(
+      tf.model({
+        inputs: input,
+        outputs: tf.layers.dense({ units: 3, activation: 'softmax' }).apply(x) as tf.SymbolicTensor,
+      }),
+    );
     const diff = await compare(model, 32);
     expect(diff.probabilities).toBeLessThan(1e-4);
     expect(diff.logits).toBeLessThan(1e-4);
@@ -63,14 +70,20 @@ describe('ONNX classifier export', () => {
     const model = tinyMobileNet(32);
     expect(await verifyClassifier(model, exportClassifier(model))).toBeLessThan(1e-5);
     const other = tinyMobileNet(32, 5, 2);
-    await expect(verifyClassifier(other, exportClassifier(model))).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining('differs from the tfjs model') });
+    await expect(verifyClassifier(other, exportClassifier(model))).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('differs from the tfjs model'),
+    });
   });
 
   it('names an unsupported layer and its class', () => {
     const input = tf.input({ shape: [8, 8, 3] });
     const up = tf.layers.upSampling2d({ size: [2, 2], name: 'decoder_up' }).apply(input) as tf.SymbolicTensor;
     const pooled = tf.layers.globalAveragePooling2d({}).apply(up) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(pooled) as tf.SymbolicTensor });
+    const model = tf.model({
+      inputs: input,
+      outputs: tf.layers.dense({ units: 2 }).apply(pooled) as tf.SymbolicTensor,
+    });
     expect(() => exportClassifier(model)).toThrow(/Layer 'decoder_up' \(UpSampling2D\) is not supported/);
   });
 
@@ -78,7 +91,10 @@ describe('ONNX classifier export', () => {
     const input = tf.input({ shape: [8, 8, 3] });
     const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(input) as tf.SymbolicTensor;
     const pooled = tf.layers.globalAveragePooling2d({}).apply(conv) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(pooled) as tf.SymbolicTensor });
+    const model = tf.model({
+      inputs: input,
+      outputs: tf.layers.dense({ units: 2 }).apply(pooled) as tf.SymbolicTensor,
+    });
     expect(forwardFlops(model)).toBe(2 * 4 * 3 * 9 * 64 + 2 * 4 * 2);
   });
 });

@@ -16,7 +16,9 @@ export function exportClassifier(model: tf.LayersModel, metadata: Record<string,
   const classes = f.logits.shape[0];
   const endsInSoftmax = f.probabilities !== f.logits;
   g.output(f.logits.name, 'logits', ['N', classes]);
-  const probabilities = endsInSoftmax ? f.probabilities.name : g.node('Softmax', [f.logits.name], 'softmax', { axis: -1 });
+  const probabilities = endsInSoftmax
+    ? f.probabilities.name
+    : g.node('Softmax', [f.logits.name], 'softmax', { axis: -1 });
   g.output(probabilities, 'probabilities', ['N', classes]);
   return g.encode(model.name, 'Classifier exported from a TensorFlow.js LayersModel by xray export-onnx.', {
     ...metadata,

@@ -23,7 +23,14 @@ type AnyLayer = any;
 type SymbolicTensor = { id: number; shape: Array<number | null> };
 type GraphNode = { outboundLayer: AnyLayer; inputTensors: SymbolicTensor[]; outputTensors: SymbolicTensor[] };
 
-const IDENTITY_LAYERS = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
+const IDENTITY_LAYERS = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+]);
 
 function unsupported(layer: AnyLayer, why = 'is not supported by the ONNX exporter'): XrayError {
   return new XrayError('MODEL_INVALID', `Layer '${layer.name}' (${layer.getClassName()}) ${why}.`);
@@ -37,7 +44,8 @@ function pair(value: number | number[] | undefined | null, fallback: number): [n
 /** [null, H, W, C] or [null, F] -> [C, H, W] or [F]. */
 function onnxShape(layer: AnyLayer, shape: Array<number | null>): number[] {
   const dims = shape.slice(1);
-  if (dims.some((d) => d === null)) throw unsupported(layer, 'has a dynamic shape (the exporter needs a fixed input size)');
+  if (dims.some((d) => d === null))
+    throw unsupported(layer, 'has a dynamic shape (the exporter needs a fixed input size)');
   const d = dims as number[];
   if (d.length === 3) return [d[2], d[0], d[1]];
   if (d.length === 1) return d;
@@ -112,7 +120,8 @@ class ForwardConverter {
     const config = layer.getConfig();
     const x = xs[0];
     const outShape = () => onnxShape(layer, output.shape);
-    if (config.dataFormat && config.dataFormat !== 'channelsLast') throw unsupported(layer, 'uses channels-first data (only channels-last is supported)');
+    if (config.dataFormat && config.dataFormat !== 'channelsLast')
+      throw unsupported(layer, 'uses channels-first data (only channels-last is supported)');
     if (IDENTITY_LAYERS.has(cls)) return x;
     switch (cls) {
       case 'Conv2D':
@@ -126,7 +135,8 @@ class ForwardConverter {
       case 'Activation':
         return this.activation(layer, config.activation, x);
       case 'Softmax':
-        if (x.shape.length !== 1 || ![-1, 1].includes(config.axis ?? -1)) throw unsupported(layer, 'is a softmax over image axes');
+        if (x.shape.length !== 1 || ![-1, 1].includes(config.axis ?? -1))
+          throw unsupported(layer, 'is a softmax over image axes');
         return this.softmax(layer, x);
       case 'ZeroPadding2D':
         return this.pad(layer, x, outShape());
@@ -179,7 +189,9 @@ class ForwardConverter {
     const [cin, h, w] = x.shape;
     const [kernel, bias] = weights(layer);
     const cout = shape[0];
-    const onnxKernel = depthwise ? depthwiseKernel(kernel, kh, kw, cin, cout / cin) : convKernel(kernel, kh, kw, cin, cout);
+    const onnxKernel = depthwise
+      ? depthwiseKernel(kernel, kh, kw, cin, cout / cin)
+      : convKernel(kernel, kh, kw, cin, cout);
     const pads = this.pads(layer, config.padding, [h, w], [kh, kw], strides, dilations);
     const group = depthwise ? cin : 1;
     const weight = this.g.floats(`${layer.name}/kernel`, onnxKernel, [cout, cin / group, kh, kw]);
@@ -193,11 +205,29 @@ class ForwardConverter {
       group,
       pads: onnxPads(pads),
     });
-    this.tape.push({ kind: 'conv', layer: layer.name, x, y, weight, kernel: [kh, kw], strides, dilations, group, pads });
+    this.tape.push({
+      kind: 'conv',
+      layer: layer.name,
+      x,
+      y,
+      weight,
+      kernel: [kh, kw],
+      strides,
+      dilations,
+      group,
+      pads,
+    });
     return y;
   }
 
-  private pads(layer: AnyLayer, padding: string, size: [number, number], kernel: [number, number], strides: [number, number], dilations: [number, number]): Pads2d {
+  private pads(
+    layer: AnyLayer,
+    padding: string,
+    size: [number, number],
+    kernel: [number, number],
+    strides: [number, number],
+    dilations: [number, number],
+  ): Pads2d {
     if (padding === 'valid') return { top: 0, left: 0, bottom: 0, right: 0 };
     if (padding !== 'same') throw unsupported(layer, `uses padding '${padding}'`);
     const [top, bottom] = samePads(size[0], kernel[0], strides[0], dilations[0]);
@@ -210,7 +240,8 @@ class ForwardConverter {
     // Keras 2 files may store the axis as a one-element list.
     const axis = Array.isArray(config.axis) ? (config.axis.length === 1 ? config.axis[0] : NaN) : (config.axis ?? -1);
     const rank = x.shape.length + 1;
-    if (!(axis === -1 || axis === rank - 1)) throw unsupported(layer, `normalises axis ${axis} (only the channel axis is supported)`);
+    if (!(axis === -1 || axis === rank - 1))
+      throw unsupported(layer, `normalises axis ${axis} (only the channel axis is supported)`);
     const w = weights(layer);
     const channels = x.shape[0];
     // Keras order: gamma (if scale), beta (if center), moving mean, moving variance.
@@ -254,7 +285,13 @@ class ForwardConverter {
 
   private pad(layer: AnyLayer, x: TensorRef, shape: number[]): TensorRef {
     const p = layer.getConfig().padding;
-    const [[top, bottom], [left, right]] = typeof p === 'number' ? [[p, p], [p, p]] : (p as number[][]);
+    const [[top, bottom], [left, right]] =
+      typeof p === 'number'
+        ? [
+            [p, p],
+            [p, p],
+          ]
+        : (p as number[][]);
     const pads = { top, left, bottom, right };
     const y = this.ref(layer.name, shape);
     this.g.emit('Pad', [x.name, this.g.ints('pads', [0, 0, top, left, 0, 0, bottom, right])], [y.name]);
@@ -270,7 +307,12 @@ class ForwardConverter {
     const y = this.ref(layer.name, shape);
     const attrs = { kernel_shape: kernel, strides, pads: onnxPads(pads) };
     // AveragePool excludes the padding from the count, as TF does for 'same'.
-    this.g.emit(kind === 'maxpool' ? 'MaxPool' : 'AveragePool', [x.name], [y.name], kind === 'avgpool' ? { ...attrs, count_include_pad: 0 } : attrs);
+    this.g.emit(
+      kind === 'maxpool' ? 'MaxPool' : 'AveragePool',
+      [x.name],
+      [y.name],
+      kind === 'avgpool' ? { ...attrs, count_include_pad: 0 } : attrs,
+    );
     this.tape.push({ kind, layer: layer.name, x, y, kernel, strides, pads });
     return y;
   }
@@ -291,14 +333,23 @@ class ForwardConverter {
     const axis = rank === 4 ? [0, 2, 3, 1][axisNhwc] : axisNhwc;
     if (axis === 0) throw unsupported(layer, 'concatenates along the batch axis');
     const y = this.ref(layer.name, shape);
-    this.g.emit('Concat', xs.map((t) => t.name), [y.name], { axis });
+    this.g.emit(
+      'Concat',
+      xs.map((t) => t.name),
+      [y.name],
+      { axis },
+    );
     this.tape.push({ kind: 'concat', layer: layer.name, xs, y, axis });
     return y;
   }
 
   private add(layer: AnyLayer, xs: TensorRef[]): TensorRef {
     const y = this.ref(layer.name, xs[0].shape);
-    this.g.emit('Sum', xs.map((t) => t.name), [y.name]);
+    this.g.emit(
+      'Sum',
+      xs.map((t) => t.name),
+      [y.name],
+    );
     this.tape.push({ kind: 'add', layer: layer.name, xs, y });
     return y;
   }
@@ -327,15 +378,23 @@ class ForwardConverter {
 /** Writes the forward pass of `model` into `g`: NHWC input 'input', transposed once to NCHW. */
 export function buildForward(g: GraphBuilder, model: tf.LayersModel): ForwardGraph {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new XrayError('MODEL_INVALID', `The ONNX exporter needs a model with one input and one output (this one has ${model.inputs.length} and ${model.outputs.length}).`);
+    throw new XrayError(
+      'MODEL_INVALID',
+      `The ONNX exporter needs a model with one input and one output (this one has ${model.inputs.length} and ${model.outputs.length}).`,
+    );
   }
   const [, height, width, channels] = model.inputs[0].shape;
-  if (!height || !width || !channels) throw new XrayError('MODEL_INVALID', 'The ONNX exporter needs a fixed input size.');
+  if (!height || !width || !channels)
+    throw new XrayError('MODEL_INVALID', 'The ONNX exporter needs a fixed input size.');
   const input = g.input('input', ['N', height, width, channels]);
-  const nchw: TensorRef = { name: g.node('Transpose', [input], 'input_nchw', { perm: [0, 3, 1, 2] }), shape: [channels, height, width] };
+  const nchw: TensorRef = {
+    name: g.node('Transpose', [input], 'input_nchw', { perm: [0, 3, 1, 2] }),
+    shape: [channels, height, width],
+  };
   const converter = new ForwardConverter(g);
   const [output] = converter.container(model, [nchw]);
-  if (output.shape.length !== 1) throw new XrayError('MODEL_INVALID', 'The model output must be a vector of class scores.');
+  if (output.shape.length !== 1)
+    throw new XrayError('MODEL_INVALID', 'The model output must be a vector of class scores.');
   const last = converter.tape.find((op) => op.y.name === output.name);
   const logits = last?.kind === 'softmax' ? last.x : output;
   return {

@@ -124,7 +124,13 @@ export class GraphBuilder {
   }
 
   /** Adds one node with fresh output names and returns them. */
-  nodeN(opType: string, inputs: string[], outputCount: number, hint: string, attrs: Record<string, AttrValue> = {}): string[] {
+  nodeN(
+    opType: string,
+    inputs: string[],
+    outputCount: number,
+    hint: string,
+    attrs: Record<string, AttrValue> = {},
+  ): string[] {
     const outputs = Array.from({ length: outputCount }, (_, i) => this.name(outputCount === 1 ? hint : `${hint}_${i}`));
     this.emit(opType, inputs, outputs, attrs);
     return outputs;

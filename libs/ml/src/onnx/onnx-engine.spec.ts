@@ -63,7 +63,12 @@ describe('ONNX Runtime engine', () => {
   it('records the graphs in the card on disk', () => {
     const card = JSON.parse(fs.readFileSync(path.join(dir, MODEL_CARD_JSON), 'utf8')) as ModelCard;
     expect(card.onnx).toEqual({ model: 'model.onnx', gradcam: 'gradcam.onnx' });
-    expect(onnx.info).toMatchObject({ engine: 'onnx', backend: 'cpu', threads: os.availableParallelism(), modelSha256: card.weightsSha256 });
+    expect(onnx.info).toMatchObject({
+      engine: 'onnx',
+      backend: 'cpu',
+      threads: os.availableParallelism(),
+      modelSha256: card.weightsSha256,
+    });
   });
 
   it('classifies a batch like the tfjs engine, temperature and bands included', async () => {
@@ -79,7 +84,10 @@ describe('ONNX Runtime engine', () => {
 
   it.each([undefined, 'block_1_depthwise_relu'])('explains like the tfjs engine at layer %s', async (layer) => {
     for (const classIndex of [undefined, 3]) {
-      const [a, b] = await Promise.all([onnx.explain(images[1], { layer, classIndex }), tfjs.explain(images[1], { layer, classIndex })]);
+      const [a, b] = await Promise.all([
+        onnx.explain(images[1], { layer, classIndex }),
+        tfjs.explain(images[1], { layer, classIndex }),
+      ]);
       expect(a.layer).toBe(b.layer);
       expect(a.classIndex).toBe(b.classIndex);
       expect(a.mapShape).toEqual(b.mapShape);
@@ -88,8 +96,14 @@ describe('ONNX Runtime engine', () => {
   });
 
   it('rejects bad input, unknown layers and class indices with clear errors', async () => {
-    await expect(onnx.classify([new Float32Array(10)])).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('64x64x3') });
-    await expect(onnx.explain(images[0], { layer: 'Conv1_relu' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining("'Conv1_relu'") });
+    await expect(onnx.classify([new Float32Array(10)])).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('64x64x3'),
+    });
+    await expect(onnx.explain(images[0], { layer: 'Conv1_relu' })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining("'Conv1_relu'"),
+    });
     await expect(onnx.explain(images[0], { classIndex: 5 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
@@ -103,10 +117,16 @@ describe('ONNX Runtime engine', () => {
 
   it('falls back to the CPU when the CUDA provider cannot start, and says so', async () => {
     const logged: object[] = [];
-    const engine = await createOnnxEngine(dir, { providers: ['cuda', 'cpu'], warmUp: false, logger: { info: (fields) => logged.push(fields) } });
+    const engine = await createOnnxEngine(dir, {
+      providers: ['cuda', 'cpu'],
+      warmUp: false,
+      logger: { info: (fields) => logged.push(fields) },
+    });
     try {
       expect(engine.info.backend).toBe('cpu');
-      expect(logged).toEqual([expect.objectContaining({ engine: 'onnx', backend: 'cpu', providerFallback: expect.stringMatching(/^cuda: /) })]);
+      expect(logged).toEqual([
+        expect.objectContaining({ engine: 'onnx', backend: 'cpu', providerFallback: expect.stringMatching(/^cuda: /) }),
+      ]);
       expect((await engine.classify(images))[0].probabilities).toHaveLength(LABELS.length);
     } finally {
       await engine.dispose();
@@ -121,7 +141,10 @@ describe('ONNX Runtime engine', () => {
       const cardFile = path.join(stale, MODEL_CARD_JSON);
       const card = JSON.parse(fs.readFileSync(cardFile, 'utf8')) as ModelCard;
       fs.writeFileSync(cardFile, JSON.stringify({ ...card, onnx: { model: 'model.onnx', gradcam: 'gradcam.onnx' } }));
-      await expect(createOnnxEngine(stale, { logger: silent })).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining('export-onnx') });
+      await expect(createOnnxEngine(stale, { logger: silent })).rejects.toMatchObject({
+        code: 'MODEL_INVALID',
+        message: expect.stringContaining('export-onnx'),
+      });
       const tfjsOnly = await createEngine(dir, { engine: 'tfjs', backend: 'cpu', logger: silent, warmUp: false });
       expect(tfjsOnly.info.engine).toBe('tfjs');
       await tfjsOnly.dispose();

@@ -29,16 +29,34 @@ export interface OnnxEngineOptions {
 
 /** The CUDA provider ships as a separate library (present in the GPU image, absent here). */
 function cudaInstalled(): boolean {
-  const binding = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(path.join(binding, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
+  const binding = path.join(
+    path.dirname(require.resolve('onnxruntime-node')),
+    '..',
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
+  return existsSync(
+    path.join(
+      binding,
+      process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so',
+    ),
+  );
 }
 
 /** Serves a model package's `model.onnx` and Grad-CAM++ graphs with ONNX Runtime (a loaded package's tfjs model is not used). */
-export async function createOnnxEngine(source: ModelPackageSource | PackageReader | ModelPackage, options: OnnxEngineOptions = {}): Promise<OnnxEngine> {
+export async function createOnnxEngine(
+  source: ModelPackageSource | PackageReader | ModelPackage,
+  options: OnnxEngineOptions = {},
+): Promise<OnnxEngine> {
   const reader = readerOf(source);
   const card = await readModelCard(reader);
   if (!card.onnx?.model) {
-    throw new XrayError('MODEL_INVALID', `${reader.description} has no ONNX graph; run \`xray export-onnx --model DIR\` first`);
+    throw new XrayError(
+      'MODEL_INVALID',
+      `${reader.description} has no ONNX graph; run \`xray export-onnx --model DIR\` first`,
+    );
   }
   const threads = options.threads ?? os.availableParallelism();
   const logger = options.logger ?? pino({ name: 'xray-ml' }, pino.destination(2));
@@ -54,7 +72,10 @@ export async function createOnnxEngine(source: ModelPackageSource | PackageReade
     modelSha256: card.weightsSha256,
   });
   if (options.warmUp !== false) await engine.classify([new Float32Array(engine.inputSize)]);
-  logger.info({ ...engine.info, ...(sessions.fallback ? { providerFallback: sessions.fallback } : {}) }, 'onnx inference engine ready');
+  logger.info(
+    { ...engine.info, ...(sessions.fallback ? { providerFallback: sessions.fallback } : {}) },
+    'onnx inference engine ready',
+  );
   return engine;
 }
 
@@ -84,7 +105,10 @@ class SessionFactory {
     const bytes = await this.reader.read(file);
     const sha = readOnnxMetadata(bytes)[WEIGHTS_METADATA];
     if (sha !== this.card.weightsSha256) {
-      throw new XrayError('MODEL_INVALID', `${this.reader.description}/${file} was exported from other weights than the card's; run \`xray export-onnx\` again`);
+      throw new XrayError(
+        'MODEL_INVALID',
+        `${this.reader.description}/${file} was exported from other weights than the card's; run \`xray export-onnx\` again`,
+      );
     }
     let lastError: unknown;
     for (const provider of this.providers) {
@@ -108,7 +132,11 @@ class SessionFactory {
         this.fallback = `${provider}: ${(error as Error).message}`;
       }
     }
-    throw new XrayError('MODEL_INVALID', `ONNX Runtime could not load ${this.reader.description}/${file}: ${(lastError as Error).message}`, { cause: lastError });
+    throw new XrayError(
+      'MODEL_INVALID',
+      `ONNX Runtime could not load ${this.reader.description}/${file}: ${(lastError as Error).message}`,
+      { cause: lastError },
+    );
   }
 }
 
@@ -136,7 +164,13 @@ export class OnnxEngine implements InferenceEngine {
       const output = await this.classifier.run({ input: this.toTensor(chunk, start) }, ['logits']);
       const logits = output.logits.data as Float32Array;
       const classes = this.card.labels.length;
-      for (let i = 0; i < chunk.length; i++) results.push(toClassification(calibratedSoftmax(logits.subarray(i * classes, (i + 1) * classes), this.card.temperature), this.card));
+      for (let i = 0; i < chunk.length; i++)
+        results.push(
+          toClassification(
+            calibratedSoftmax(logits.subarray(i * classes, (i + 1) * classes), this.card.temperature),
+            this.card,
+          ),
+        );
     }
     return results;
   }
@@ -146,22 +180,43 @@ export class OnnxEngine implements InferenceEngine {
   }
 
   /** Grad-CAM++ for several images at once (same layer; same class when `classIndex` is given). */
-  async explainBatch(inputs: Float32Array[], options: { classIndex?: number; layer?: string } = {}): Promise<GradCamMap[]> {
+  async explainBatch(
+    inputs: Float32Array[],
+    options: { classIndex?: number; layer?: string } = {},
+  ): Promise<GradCamMap[]> {
     const layer = options.layer ?? this.card.gradcam.targetLayer;
     const { classIndex } = options;
-    if (classIndex !== undefined && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < this.card.labels.length)) {
-      throw new XrayError('VALIDATION_FAILED', `class index ${classIndex} is outside 0..${this.card.labels.length - 1}`);
+    if (
+      classIndex !== undefined &&
+      !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < this.card.labels.length)
+    ) {
+      throw new XrayError(
+        'VALIDATION_FAILED',
+        `class index ${classIndex} is outside 0..${this.card.labels.length - 1}`,
+      );
     }
     const session = await this.gradcam(layer);
     const maps: GradCamMap[] = [];
     for (let start = 0; start < inputs.length; start += this.maxBatch) {
       const chunk = inputs.slice(start, start + this.maxBatch);
-      const requested = new ort.Tensor('int64', new BigInt64Array(chunk.length).fill(BigInt(classIndex ?? -1)), [chunk.length]);
-      const output = await session.run({ input: this.toTensor(chunk, start), class_index: requested }, ['map', 'explained_class']);
+      const requested = new ort.Tensor('int64', new BigInt64Array(chunk.length).fill(BigInt(classIndex ?? -1)), [
+        chunk.length,
+      ]);
+      const output = await session.run({ input: this.toTensor(chunk, start), class_index: requested }, [
+        'map',
+        'explained_class',
+      ]);
       const [, h, w] = output.map.dims;
       const data = output.map.data as Float32Array;
       const explained = output.explained_class.data as BigInt64Array;
-      chunk.forEach((_, i) => maps.push({ classIndex: Number(explained[i]), layer, mapShape: [h, w], map: data.slice(i * h * w, (i + 1) * h * w) }));
+      chunk.forEach((_, i) =>
+        maps.push({
+          classIndex: Number(explained[i]),
+          layer,
+          mapShape: [h, w],
+          map: data.slice(i * h * w, (i + 1) * h * w),
+        }),
+      );
     }
     return maps;
   }
@@ -179,7 +234,10 @@ export class OnnxEngine implements InferenceEngine {
       const file = gradCamFileFor(this.card, layer);
       if (!file) {
         const exported = [this.card.gradcam.targetLayer, ...(this.card.gradcam.animationLayers ?? [])].join(', ');
-        throw new XrayError('VALIDATION_FAILED', `the ONNX package has no Grad-CAM++ graph for layer '${layer}' (exported: ${exported}); use the tfjs engine for other layers`);
+        throw new XrayError(
+          'VALIDATION_FAILED',
+          `the ONNX package has no Grad-CAM++ graph for layer '${layer}' (exported: ${exported}); use the tfjs engine for other layers`,
+        );
       }
       session = this.sessions.open(file);
       session.catch(() => this.gradcams.delete(layer));
@@ -190,6 +248,11 @@ export class OnnxEngine implements InferenceEngine {
 
   private toTensor(batch: Float32Array[], offset: number): ort.Tensor {
     const p = this.card.preprocessing;
-    return new ort.Tensor('float32', joinBatch(batch, this.card, offset), [batch.length, p.height, p.width, p.channels]);
+    return new ort.Tensor('float32', joinBatch(batch, this.card, offset), [
+      batch.length,
+      p.height,
+      p.width,
+      p.channels,
+    ]);
   }
 }

@@ -115,17 +115,7 @@ export interface FlattenOp {
 }
 
 export type Op =
-  | ConvOp
-  | BatchNormOp
-  | ReluOp
-  | PadOp
-  | PoolOp
-  | GlobalPoolOp
-  | ConcatOp
-  | AddOp
-  | DenseOp
-  | SoftmaxOp
-  | FlattenOp;
+  ConvOp | BatchNormOp | ReluOp | PadOp | PoolOp | GlobalPoolOp | ConcatOp | AddOp | DenseOp | SoftmaxOp | FlattenOp;
 
 export function opInputs(op: Op): TensorRef[] {
   return 'xs' in op ? op.xs : [op.x];

@@ -34,13 +34,19 @@ export interface OnnxExportStep {
  * model before anything is written; the weights' sha256 goes into each graph so that the engine
  * refuses graphs exported from other weights.
  */
-export async function exportOnnxPackage(dir: string, onStep: (step: OnnxExportStep) => void = () => undefined): Promise<ModelCard> {
+export async function exportOnnxPackage(
+  dir: string,
+  onStep: (step: OnnxExportStep) => void = () => undefined,
+): Promise<ModelCard> {
   const pkg = await loadModelPackage(dir);
   try {
     const { card, model } = pkg;
     const metadata = { [WEIGHTS_METADATA]: card.weightsSha256 };
     const withOnnx: ModelCard = { ...card, onnx: { model: ONNX_MODEL_FILE, gradcam: ONNX_GRADCAM_FILE } };
-    const layers = [card.gradcam.targetLayer, ...(card.gradcam.animationLayers ?? []).filter((l) => l !== card.gradcam.targetLayer)];
+    const layers = [
+      card.gradcam.targetLayer,
+      ...(card.gradcam.animationLayers ?? []).filter((l) => l !== card.gradcam.targetLayer),
+    ];
     const classifier = exportClassifier(model, metadata);
     const maxDifference = await verifyClassifier(model, classifier);
     const files = layers.map((layer) => gradCamFileFor(withOnnx, layer) as string);

@@ -15,11 +15,22 @@ export interface Fp32Peak {
 export async function measureFp32Peak(threads: number, n = 2048, runs = 5): Promise<Fp32Peak> {
   const g = new GraphBuilder();
   const a = g.input('a', [n, n]);
-  const b = g.floats('b', Float32Array.from({ length: n * n }, () => Math.random()), [n, n]);
+  const b = g.floats(
+    'b',
+    Float32Array.from({ length: n * n }, () => Math.random()),
+    [n, n],
+  );
   g.output(g.node('MatMul', [a, b], 'c'), 'c', [n, n]);
-  const session = await ort.InferenceSession.create(g.encode('fp32_peak'), { intraOpNumThreads: threads, graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(g.encode('fp32_peak'), {
+    intraOpNumThreads: threads,
+    graphOptimizationLevel: 'all',
+  });
   try {
-    const input = new ort.Tensor('float32', Float32Array.from({ length: n * n }, () => Math.random()), [n, n]);
+    const input = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: n * n }, () => Math.random()),
+      [n, n],
+    );
     await session.run({ a: input });
     const peak: Fp32Peak = { wall: 0, perCpuSecond: 0 };
     const gflop = (2 * n ** 3) / 1e9;

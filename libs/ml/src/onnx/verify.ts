@@ -23,7 +23,10 @@ export async function verifyClassifier(model: tf.LayersModel, onnxBytes: Uint8Ar
     const actual = result[output].data as Float32Array;
     const difference = Math.max(...Array.from(actual, (v, i) => Math.abs(v - expected[i])));
     if (!(difference <= EXPORT_TOLERANCE)) {
-      throw new XrayError('MODEL_INVALID', `The exported ONNX graph differs from the tfjs model by ${difference} (more than ${EXPORT_TOLERANCE}); nothing was written.`);
+      throw new XrayError(
+        'MODEL_INVALID',
+        `The exported ONNX graph differs from the tfjs model by ${difference} (more than ${EXPORT_TOLERANCE}); nothing was written.`,
+      );
     }
     return difference;
   } finally {

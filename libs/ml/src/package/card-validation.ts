@@ -25,8 +25,10 @@ export function parseModelCard(value: unknown): ModelCard {
     throw invalid('"preprocessing.width" and "preprocessing.height" must be positive integers');
   }
   if (p.channels !== 1 && p.channels !== 3) throw invalid('"preprocessing.channels" must be 1 or 3');
-  if (!NORMALIZATIONS.includes(p.normalization)) throw invalid(`"preprocessing.normalization" must be one of ${NORMALIZATIONS.join(', ')}`);
-  if (!RESIZE_MODES.includes(p.resize)) throw invalid(`"preprocessing.resize" must be one of ${RESIZE_MODES.join(', ')}`);
+  if (!NORMALIZATIONS.includes(p.normalization))
+    throw invalid(`"preprocessing.normalization" must be one of ${NORMALIZATIONS.join(', ')}`);
+  if (!RESIZE_MODES.includes(p.resize))
+    throw invalid(`"preprocessing.resize" must be one of ${RESIZE_MODES.join(', ')}`);
   if (!card.gradcam || typeof card.gradcam.targetLayer !== 'string' || !card.gradcam.targetLayer) {
     throw invalid('"gradcam.targetLayer" must name a layer');
   }
@@ -43,7 +45,9 @@ export function parseModelCard(value: unknown): ModelCard {
 /** Checks that the card describes this network: input size, number of labels, explained layers. */
 export function checkCardAgainstModel(card: ModelCard, model: tf.LayersModel): void {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw invalid(`the network must have one input and one output (has ${model.inputs.length} and ${model.outputs.length})`);
+    throw invalid(
+      `the network must have one input and one output (has ${model.inputs.length} and ${model.outputs.length})`,
+    );
   }
   const [, h, w, c] = model.inputs[0].shape;
   const p = card.preprocessing;

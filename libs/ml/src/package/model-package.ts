@@ -66,7 +66,9 @@ export async function readModelCard(source: ModelPackageSource | PackageReader):
 /** The names of the network's (top-level) layers, from model.json alone (no weights read). */
 export async function readLayerNames(source: ModelPackageSource | PackageReader): Promise<string[]> {
   const reader = isReader(source) ? source : packageReader(source);
-  const json = parseJson(await reader.read(MODEL_JSON), `${reader.description}/${MODEL_JSON}`) as { modelTopology?: any };
+  const json = parseJson(await reader.read(MODEL_JSON), `${reader.description}/${MODEL_JSON}`) as {
+    modelTopology?: any;
+  };
   const topology = json.modelTopology?.model_config ?? json.modelTopology;
   const layers: Array<{ name?: string; config?: { name?: string } }> = topology?.config?.layers ?? [];
   return layers.map((l) => l.name ?? l.config?.name ?? '').filter(Boolean);
@@ -101,7 +103,10 @@ export function packageIOHandler(reader: PackageReader, expectedSha256?: string)
       const shards = await Promise.all(paths.map((p) => reader.read(p)));
       const actual = sha256(shards);
       if (expectedSha256 && actual !== expectedSha256) {
-        throw new XrayError('MODEL_INVALID', `weights sha256 ${actual} does not match the model card (${expectedSha256}) in ${reader.description}`);
+        throw new XrayError(
+          'MODEL_INVALID',
+          `weights sha256 ${actual} does not match the model card (${expectedSha256}) in ${reader.description}`,
+        );
       }
       const weightData = Buffer.concat(shards);
       return {

@@ -2,7 +2,13 @@ import sharp from 'sharp';
 import type { GradCamMap } from '../engine';
 import { renderAnimation, renderHeatmapPng, renderOverlayPng, turbo, upsampleToImage } from './heatmap';
 
-const spec = { width: 4, height: 4, channels: 3 as const, normalization: 'minus1to1' as const, resize: 'stretch' as const };
+const spec = {
+  width: 4,
+  height: 4,
+  channels: 3 as const,
+  normalization: 'minus1to1' as const,
+  resize: 'stretch' as const,
+};
 // 2x2 map: hot in the top-left cell only.
 const cam: GradCamMap = { classIndex: 0, layer: 'x', mapShape: [2, 2], map: Float32Array.from([1, 0, 0, 0.2]) };
 
@@ -21,7 +27,12 @@ describe('heatmap rendering', () => {
 
   it('with letterbox, stretches only the part of the map that covers the image', () => {
     // A 4x2 (wide) image letterboxed into 4x4 occupies rows 1..2; a map hot only in rows 1..2.
-    const map: GradCamMap = { classIndex: 0, layer: 'x', mapShape: [4, 4], map: Float32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]) };
+    const map: GradCamMap = {
+      classIndex: 0,
+      layer: 'x',
+      mapShape: [4, 4],
+      map: Float32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]),
+    };
     const up = upsampleToImage(map, { ...spec, resize: 'letterbox' }, 4, 2);
     expect(Array.from(up)).toEqual(new Array(8).fill(1));
     const stretched = upsampleToImage(map, spec, 4, 2);
@@ -48,10 +59,15 @@ describe('heatmap rendering', () => {
     const last = data.length - 3;
     expect(data[last + 2]).toBeGreaterThan(data[last]);
     expect(data[last]).toBeGreaterThan(0.5 * 128);
-    const gif = await sharp(await renderAnimation([cam, { ...cam, map: Float32Array.from([0, 0, 0, 1]) }], spec, image, { delayMs: 500 }), { animated: true }).metadata();
+    const gif = await sharp(
+      await renderAnimation([cam, { ...cam, map: Float32Array.from([0, 0, 0, 1]) }], spec, image, { delayMs: 500 }),
+      { animated: true },
+    ).metadata();
     expect([gif.format, gif.pages, gif.width, gif.pageHeight, gif.delay]).toEqual(['gif', 2, 30, 20, [500, 500]]);
     const frames = [0, 0.5, 1].map((v) => ({ ...cam, map: Float32Array.from([v, 0, 0, 1 - v]) }));
-    const webp = await sharp(await renderAnimation(frames, spec, image, { format: 'webp' }), { animated: true }).metadata();
+    const webp = await sharp(await renderAnimation(frames, spec, image, { format: 'webp' }), {
+      animated: true,
+    }).metadata();
     expect([webp.format, webp.pages]).toEqual(['webp', 3]);
   });
 });

@@ -25,7 +25,12 @@ export function turbo(t: number): [number, number, number] {
  * The map covers the model input; with `letterbox` the image sits centred inside it, so only
  * that part of the map is stretched over the image.
  */
-export function upsampleToImage(cam: Pick<GradCamMap, 'map' | 'mapShape'>, spec: Pick<PreprocessingSpec, 'width' | 'height' | 'resize'>, width: number, height: number): Float32Array {
+export function upsampleToImage(
+  cam: Pick<GradCamMap, 'map' | 'mapShape'>,
+  spec: Pick<PreprocessingSpec, 'width' | 'height' | 'resize'>,
+  width: number,
+  height: number,
+): Float32Array {
   const [mh, mw] = cam.mapShape;
   let [left, top, contentW, contentH] = [0, 0, spec.width, spec.height];
   if (spec.resize === 'letterbox') {
@@ -82,15 +87,30 @@ export interface RenderOptions {
 }
 
 /** Heatmap PNG (turbo colormap) at the original image's resolution and aspect ratio. */
-export function renderHeatmapPng(cam: GradCamMap, spec: PreprocessingSpec, image: Pick<GreyImage, 'width' | 'height'>): Promise<Buffer> {
+export function renderHeatmapPng(
+  cam: GradCamMap,
+  spec: PreprocessingSpec,
+  image: Pick<GreyImage, 'width' | 'height'>,
+): Promise<Buffer> {
   const values = upsampleToImage(cam, spec, image.width, image.height);
-  return sharp(colourise(values, undefined, 1), { raw: { width: image.width, height: image.height, channels: 3 } }).png(PNG_OPTIONS).toBuffer();
+  return sharp(colourise(values, undefined, 1), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png(PNG_OPTIONS)
+    .toBuffer();
 }
 
 /** The heatmap blended over the original image (its own resolution), as PNG. */
-export function renderOverlayPng(cam: GradCamMap, spec: PreprocessingSpec, image: GreyImage, options: RenderOptions = {}): Promise<Buffer> {
+export function renderOverlayPng(
+  cam: GradCamMap,
+  spec: PreprocessingSpec,
+  image: GreyImage,
+  options: RenderOptions = {},
+): Promise<Buffer> {
   const values = upsampleToImage(cam, spec, image.width, image.height);
-  return sharp(colourise(values, image, options.opacity ?? 0.45), { raw: { width: image.width, height: image.height, channels: 3 } }).png(PNG_OPTIONS).toBuffer();
+  return sharp(colourise(values, image, options.opacity ?? 0.45), {
+    raw: { width: image.width, height: image.height, channels: 3 },
+  })
+    .png(PNG_OPTIONS)
+    .toBuffer();
 }
 
 /**
@@ -110,9 +130,20 @@ export async function renderAnimation(
   const small: GreyImage =
     scale === 1
       ? image
-      : { width, height, pixels: new Uint8Array(await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 1 } }).resize(width, height).raw().toBuffer()) };
+      : {
+          width,
+          height,
+          pixels: new Uint8Array(
+            await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 1 } })
+              .resize(width, height)
+              .raw()
+              .toBuffer(),
+          ),
+        };
   const frames = await Promise.all(cams.map((cam) => renderOverlayPng(cam, spec, small, options)));
   const animation = sharp(frames, { join: { animated: true } });
   const delay = cams.map(() => options.delayMs ?? 900); // per frame (a single number sets the first only)
-  return (options.format === 'webp' ? animation.webp({ loop: 0, delay }) : animation.gif({ loop: 0, delay })).toBuffer();
+  return (
+    options.format === 'webp' ? animation.webp({ loop: 0, delay }) : animation.gif({ loop: 0, delay })
+  ).toBuffer();
 }

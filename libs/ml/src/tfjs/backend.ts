@@ -130,7 +130,9 @@ async function instantiateThreadedWasm(threads: number): Promise<any> {
     ? materialise(`threaded-simd-${threads}.js`, source.replace(poolSize, `var pthreadPoolSize=${threads};`))
     : wasmOutFile('tfjs-backend-wasm-threaded-simd.js');
   const factory = require(mainScript) as (config: object) => Promise<any>;
-  const { wasmWorkerContents } = require(wasmOutFile('tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = require(wasmOutFile('tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   // The contents came through a template literal: re-escape its newlines (inside string literals).
   const workerFile = materialise('worker.js', wasmWorkerContents.replace(/\n/g, '\\n'));
   // The module sizes its thread pool at start-up from emscripten_num_logical_cores() / 2

@@ -23,7 +23,10 @@ describe('tfjs engine (wasm backend, threads)', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xray-ml-engine-'));
     await writeTinyTestModelPackage(dir);
-    engine = await createTfjsEngine(dir, { backend: 'wasm', logger: { info: (fields, message) => logs.push({ fields, message }) } });
+    engine = await createTfjsEngine(dir, {
+      backend: 'wasm',
+      logger: { info: (fields, message) => logs.push({ fields, message }) },
+    });
   });
 
   afterAll(async () => {
@@ -33,7 +36,12 @@ describe('tfjs engine (wasm backend, threads)', () => {
 
   it('logs backend, threads and model sha at start', () => {
     expect(logs).toHaveLength(1);
-    expect(logs[0].fields).toMatchObject({ engine: 'tfjs', backend: 'wasm', threads: os.availableParallelism(), modelName: 'tiny-test-model' });
+    expect(logs[0].fields).toMatchObject({
+      engine: 'tfjs',
+      backend: 'wasm',
+      threads: os.availableParallelism(),
+      modelName: 'tiny-test-model',
+    });
     expect(logs[0].fields.modelSha256).toBe(engine.card.weightsSha256);
   });
 
@@ -57,7 +65,10 @@ describe('tfjs engine (wasm backend, threads)', () => {
     const hotDir = path.join(dir, 'hot');
     await writeTinyTestModelPackage(hotDir);
     const cardFile = path.join(hotDir, MODEL_CARD_JSON);
-    await fs.writeFile(cardFile, JSON.stringify({ ...JSON.parse(await fs.readFile(cardFile, 'utf8')), temperature: 2 }));
+    await fs.writeFile(
+      cardFile,
+      JSON.stringify({ ...JSON.parse(await fs.readFile(cardFile, 'utf8')), temperature: 2 }),
+    );
     const hot = await createTfjsEngine(hotDir, { backend: 'wasm', logger: { info: () => undefined } });
     const [scaled] = await hot.classify([image]);
     await hot.dispose();

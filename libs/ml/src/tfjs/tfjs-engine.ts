@@ -22,7 +22,10 @@ export interface TfjsEngineOptions extends BackendOptions {
 }
 
 /** Loads a model package (or takes a loaded one) and serves it with TensorFlow.js. */
-export async function createTfjsEngine(source: ModelPackageSource | ModelPackage, options: TfjsEngineOptions = {}): Promise<TfjsEngine> {
+export async function createTfjsEngine(
+  source: ModelPackageSource | ModelPackage,
+  options: TfjsEngineOptions = {},
+): Promise<TfjsEngine> {
   const backend = await initTfjsBackend(options);
   const pkg = isPackage(source) ? source : await loadModelPackage(source);
   const engine = new TfjsEngine(pkg, {
@@ -79,10 +82,19 @@ export class TfjsEngine implements InferenceEngine {
   }
 
   /** Grad-CAM++ for several images at once (same layer; same class when `classIndex` is given). */
-  async explainBatch(inputs: Float32Array[], options: { classIndex?: number; layer?: string } = {}): Promise<GradCamMap[]> {
+  async explainBatch(
+    inputs: Float32Array[],
+    options: { classIndex?: number; layer?: string } = {},
+  ): Promise<GradCamMap[]> {
     const layer = options.layer ?? this.card.gradcam.targetLayer;
-    if (options.classIndex !== undefined && !(Number.isInteger(options.classIndex) && options.classIndex >= 0 && options.classIndex < this.card.labels.length)) {
-      throw new XrayError('VALIDATION_FAILED', `class index ${options.classIndex} is outside 0..${this.card.labels.length - 1}`);
+    if (
+      options.classIndex !== undefined &&
+      !(Number.isInteger(options.classIndex) && options.classIndex >= 0 && options.classIndex < this.card.labels.length)
+    ) {
+      throw new XrayError(
+        'VALIDATION_FAILED',
+        `class index ${options.classIndex} is outside 0..${this.card.labels.length - 1}`,
+      );
     }
     const split = this.split(layer);
     const classIndex = options.classIndex;
@@ -130,5 +142,4 @@ export class TfjsEngine implements InferenceEngine {
     if (t === 1) return probabilities;
     return tf.softmax(tf.div(tf.log(tf.maximum(probabilities, 1e-30)), t));
   }
-
 }

@@ -14,7 +14,13 @@ export interface AugmentationConfig {
   zoom: number;
 }
 
-export const DEFAULT_AUGMENTATION: AugmentationConfig = { rotationDegrees: 20, quarterTurnProbability: 0.25, shift: 0.1, shearDegrees: 10, zoom: 0.1 };
+export const DEFAULT_AUGMENTATION: AugmentationConfig = {
+  rotationDegrees: 20,
+  quarterTurnProbability: 0.25,
+  shift: 0.1,
+  shearDegrees: 10,
+  zoom: 0.1,
+};
 
 /**
  * Applies one random affine transform to an HWC image (a model input tensor), with bilinear

@@ -20,7 +20,10 @@ export interface TrainingBackboneOptions {
  * or a Keras .h5/.keras file such as the Teachable Machine model) cut at `layer`, frozen. Its own
  * classifier head is never reused.
  */
-export async function loadTrainingBackbone(source: string, options: TrainingBackboneOptions): Promise<TrainingBackbone> {
+export async function loadTrainingBackbone(
+  source: string,
+  options: TrainingBackboneOptions,
+): Promise<TrainingBackbone> {
   const model = await loadBackbone(source, { layer: options.layer });
   return backboneFromModel(options.inputSize ? await withInputSize(model, options.inputSize) : model, options);
 }
@@ -33,25 +36,41 @@ export async function loadTrainingBackbone(source: string, options: TrainingBack
 export async function withInputSize(model: tf.LayersModel, size: number): Promise<tf.LayersModel> {
   const [, height, width] = model.inputs[0].shape;
   if (height === size && width === size) return model;
-  const topology = model.toJSON(null, false) as unknown as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const topology = model.toJSON(null, false) as unknown as {
+    config: { layers: { class_name: string; config: Record<string, unknown> }[] };
+  };
   for (const layer of topology.config.layers) {
     if (layer.class_name !== 'InputLayer') continue;
     const shape = layer.config.batch_input_shape as (number | null)[];
     layer.config.batch_input_shape = [shape[0], size, size, shape[3]];
   }
-  const resized = (await tf.models.modelFromJSON(topology as unknown as tf.io.ModelJSON['modelTopology'] as never)) as tf.LayersModel;
+  const resized = (await tf.models.modelFromJSON(
+    topology as unknown as tf.io.ModelJSON['modelTopology'] as never,
+  )) as tf.LayersModel;
   resized.setWeights(model.getWeights());
   model.dispose();
   return resized;
 }
 
-export async function backboneFromModel(model: tf.LayersModel, options: TrainingBackboneOptions): Promise<TrainingBackbone> {
+export async function backboneFromModel(
+  model: tf.LayersModel,
+  options: TrainingBackboneOptions,
+): Promise<TrainingBackbone> {
   const [, height, width, channels] = model.inputs[0].shape;
   if (!height || !width || (channels !== 1 && channels !== 3)) {
-    throw new XrayError('VALIDATION_FAILED', `The backbone input must be a fixed height x width x 1|3 image (got ${model.inputs[0].shape.join('x')}).`);
+    throw new XrayError(
+      'VALIDATION_FAILED',
+      `The backbone input must be a fixed height x width x 1|3 image (got ${model.inputs[0].shape.join('x')}).`,
+    );
   }
   const hash = createHash('sha256').update(JSON.stringify(model.toJSON(null, false)));
   for (const weights of model.getWeights()) hash.update(Buffer.from((await weights.data()).buffer));
   for (const layer of model.layers) layer.trainable = false;
-  return { model, id: hash.digest('hex'), name: options.name, layer: options.layer, spec: { width, height, channels, normalization: options.normalization, resize: options.resize } };
+  return {
+    model,
+    id: hash.digest('hex'),
+    name: options.name,
+    layer: options.layer,
+    spec: { width, height, channels, normalization: options.normalization, resize: options.resize },
+  };
 }

@@ -12,7 +12,12 @@ export function meanNll(probabilities: ArrayLike<number>[], labels: number[][], 
   let total = 0;
   probabilities.forEach((p, row) => {
     const scaled = temperature === 1 ? p : applyTemperature(p, temperature);
-    total -= Math.log(Math.max(1e-12, labels[row].reduce((sum, label) => sum + scaled[label], 0)));
+    total -= Math.log(
+      Math.max(
+        1e-12,
+        labels[row].reduce((sum, label) => sum + scaled[label], 0),
+      ),
+    );
   });
   return total / Math.max(1, probabilities.length);
 }

@@ -26,11 +26,15 @@ export function parseLabelsCsv(text: string, numClasses: number): LabelledImage[
     const cells = splitCsvLine(line);
     const labels = (cells[targetColumn] ?? '').trim().split(/\s+/).map(Number);
     if (labels.length === 0 || labels.some((label) => !Number.isInteger(label) || label < 0 || label >= numClasses)) {
-      throw new XrayError('VALIDATION_FAILED', `labels CSV line ${index + 2}: Target must be class indices 0..${numClasses - 1}.`);
+      throw new XrayError(
+        'VALIDATION_FAILED',
+        `labels CSV line ${index + 2}: Target must be class indices 0..${numClasses - 1}.`,
+      );
     }
     const file = cells[fileColumn]?.trim();
     if (!file) throw new XrayError('VALIDATION_FAILED', `labels CSV line ${index + 2}: empty file name.`);
-    const patientId = patientColumn >= 0 && cells[patientColumn]?.trim() ? cells[patientColumn].trim() : `image:${file}`;
+    const patientId =
+      patientColumn >= 0 && cells[patientColumn]?.trim() ? cells[patientColumn].trim() : `image:${file}`;
     return { file, labels: [...new Set(labels)], patientId };
   });
 }

@@ -27,8 +27,12 @@ describe('DenseNet201 (the seed architecture) as a user-supplied backbone', () =
     const rows = ['file,Target,PatientID'];
     for (let i = 0; i < 8; i++) {
       const target = i % 2 === 0 ? 3 : 11;
-      const pixels = Uint8Array.from({ length: 32 * 32 }, (_, p) => (target === 3 ? (p % 32) * 8 : Math.floor(p / 32) * 8));
-      await sharp(pixels, { raw: { width: 32, height: 32, channels: 1 } }).png().toFile(join(dir, `${i}.png`));
+      const pixels = Uint8Array.from({ length: 32 * 32 }, (_, p) =>
+        target === 3 ? (p % 32) * 8 : Math.floor(p / 32) * 8,
+      );
+      await sharp(pixels, { raw: { width: 32, height: 32, channels: 1 } })
+        .png()
+        .toFile(join(dir, `${i}.png`));
       rows.push(`${i}.png,${target},patient-${Math.floor(i / 2)}-${target}`);
     }
     await writeFile(join(dir, 'labels.csv'), `${rows.join('\n')}\n`);
@@ -50,7 +54,12 @@ describe('DenseNet201 (the seed architecture) as a user-supplied backbone', () =
     });
     seed.dispose();
 
-    const backbone = await loadTrainingBackbone(join(dir, 'seed-model'), { layer: 'relu', normalization: 'minus1to1', resize: 'stretch', name: 'DenseNet201 (user weights)' });
+    const backbone = await loadTrainingBackbone(join(dir, 'seed-model'), {
+      layer: 'relu',
+      normalization: 'minus1to1',
+      resize: 'stretch',
+      name: 'DenseNet201 (user weights)',
+    });
     expect(backbone.model.layers.some((layer) => layer.name === 'dense')).toBe(false);
     const epochs: number[] = [];
     const result = await trainClassifier({
@@ -59,13 +68,21 @@ describe('DenseNet201 (the seed architecture) as a user-supplied backbone', () =
       labels: BODY_PART_LABELS,
       backbone,
       preprocess: pngToInput,
-      config: { ...DEFAULT_TRAINING, validationFraction: 0.5, augmentedCopies: 1, head: { ...DEFAULT_TRAINING.head, hiddenUnits: 1024, maxEpochs: 1 } },
+      config: {
+        ...DEFAULT_TRAINING,
+        validationFraction: 0.5,
+        augmentedCopies: 1,
+        head: { ...DEFAULT_TRAINING.head, hiddenUnits: 1024, maxEpochs: 1 },
+      },
       onEvent: (event) => event.phase === 'epoch' && epochs.push(event.epoch),
     });
     expect(epochs).toEqual([1]);
     expect(result.split).toEqual({ trainImages: 4, validationImages: 4, trainPatients: 4, validationPatients: 4 });
     expect(result.temperature).toBeGreaterThan(0);
-    expect(result.model.getLayer('head_dense').getWeights()[0].shape).toEqual([backbone.model.getLayer('relu').outputShape[3], 1024]);
+    expect(result.model.getLayer('head_dense').getWeights()[0].shape).toEqual([
+      backbone.model.getLayer('relu').outputShape[3],
+      1024,
+    ]);
 
     const card = await saveModelPackage(join(dir, 'trained'), result.model, {
       name: 'densenet-test',

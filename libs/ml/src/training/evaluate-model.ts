@@ -24,7 +24,13 @@ export interface EvaluationReport {
  */
 export async function evaluateModel(
   engine: InferenceEngine,
-  options: { imagesDir: string; labelsCsv: string; preprocess: Preprocess; batchSize?: number; onProgress?: (done: number, total: number) => void },
+  options: {
+    imagesDir: string;
+    labelsCsv: string;
+    preprocess: Preprocess;
+    batchSize?: number;
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<EvaluationReport> {
   const rows = await readLabelsCsv(options.labelsCsv, engine.card.labels.length);
   const batchSize = options.batchSize ?? 8;
@@ -40,10 +46,24 @@ export async function evaluateModel(
     for (const row of rows.slice(start, start + batchSize)) {
       try {
         const bytes = await readFile(join(options.imagesDir, row.file));
-        batch.push({ input: await options.preprocess(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), engine.card.preprocessing), labels: row.labels, patientId: row.patientId });
+        batch.push({
+          input: await options.preprocess(
+            new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+            engine.card.preprocessing,
+          ),
+          labels: row.labels,
+          patientId: row.patientId,
+        });
       } catch (error) {
-        const code = isXrayError(error) ? error.code : (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'INTERNAL';
-        failed.push({ file: row.file, error: { code, message: error instanceof Error ? error.message : String(error) } });
+        const code = isXrayError(error)
+          ? error.code
+          : (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'NOT_FOUND'
+            : 'INTERNAL';
+        failed.push({
+          file: row.file,
+          error: { code, message: error instanceof Error ? error.message : String(error) },
+        });
       }
     }
     const modelStart = performance.now();
@@ -62,10 +82,19 @@ export async function evaluateModel(
   const evaluated = probabilities.length;
   const perImage = (ms: number) => (evaluated > 0 ? ms / evaluated : 0);
   return {
-    model: { name: engine.card.name, version: engine.card.version, weightsSha256: engine.card.weightsSha256, temperature: engine.card.temperature ?? 1 },
+    model: {
+      name: engine.card.name,
+      version: engine.card.version,
+      weightsSha256: engine.card.weightsSha256,
+      temperature: engine.card.temperature ?? 1,
+    },
     images: { listed: rows.length, evaluated, failed },
     metrics: evaluatePredictions(probabilities, labels, engine.card.labels, engine.card.bands),
     intervals: bootstrapIntervals(probabilities, labels, patientIds, engine.card.labels.length),
-    timing: { msPerImage: perImage(preprocessMs + modelMs), msPerImagePreprocess: perImage(preprocessMs), msPerImageModel: perImage(modelMs) },
+    timing: {
+      msPerImage: perImage(preprocessMs + modelMs),
+      msPerImagePreprocess: perImage(preprocessMs),
+      msPerImageModel: perImage(modelMs),
+    },
   };
 }

@@ -87,7 +87,14 @@ export async function extractFeatures(
       const input =
         copy === 0
           ? clean
-          : augmentImage(clean, height, width, channels, source.augmentation, seededRandom(deriveSeed(source.seed, `${request.file}#${copy}`)));
+          : augmentImage(
+              clean,
+              height,
+              width,
+              channels,
+              source.augmentation,
+              seededRandom(deriveSeed(source.seed, `${request.file}#${copy}`)),
+            );
       pending.push({ file: request.file, copy, input, copies });
       if (pending.length >= batchSize) await flush();
     }
@@ -98,7 +105,12 @@ export async function extractFeatures(
 }
 
 function cacheKey(source: FeatureSource): string {
-  const identity = JSON.stringify({ backbone: source.backboneId, spec: source.spec, augmentation: source.augmentation, seed: source.seed });
+  const identity = JSON.stringify({
+    backbone: source.backboneId,
+    spec: source.spec,
+    augmentation: source.augmentation,
+    seed: source.seed,
+  });
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 

@@ -10,7 +10,10 @@ describe('fine-tuning the top of a backbone (wasm)', () => {
 
   it('runs the top like the backbone (frozen batch norm), trains its convolutions in place and keeps the batch-norm statistics', async () => {
     const backbone = buildTinyTestModel({ inputSize: 32, seed: 5 });
-    const cut = tf.model({ inputs: backbone.inputs, outputs: backbone.getLayer('conv2_relu').output as tf.SymbolicTensor });
+    const cut = tf.model({
+      inputs: backbone.inputs,
+      outputs: backbone.getLayer('conv2_relu').output as tf.SymbolicTensor,
+    });
     const top = backboneTop(backbone, 'conv1', 'conv2_relu');
     expect(top.inputShape).toEqual([32, 32, 3]);
     expect(top.trainable.map((w) => w.originalName).sort()).toEqual(['conv1/kernel', 'conv2/bias', 'conv2/kernel']);
@@ -24,8 +27,16 @@ describe('fine-tuning the top of a backbone (wasm)', () => {
     tf.dispose([viaTop, viaBackbone]);
 
     const conv2Before = backbone.getLayer('conv2').getWeights()[0].dataSync().slice();
-    const bnBefore = backbone.getLayer('conv1_bn').getWeights().map((w) => w.dataSync().slice());
-    const head = buildHead(16, 3, { hiddenUnits: 0, dropout: 0, learningRate: 0.01, batchSize: 4, maxEpochs: 1, patience: 1 }, 1);
+    const bnBefore = backbone
+      .getLayer('conv1_bn')
+      .getWeights()
+      .map((w) => w.dataSync().slice());
+    const head = buildHead(
+      16,
+      3,
+      { hiddenUnits: 0, dropout: 0, learningRate: 0.01, batchSize: 4, maxEpochs: 1, patience: 1 },
+      1,
+    );
     const labels = images.map((_, k) => [k % 3]);
     const targets = labels.map(([k]) => Float32Array.from([0, 1, 2], (j) => (j === k ? 1 : 0)));
     const before = tf.memory().numTensors;
@@ -44,7 +55,10 @@ describe('fine-tuning the top of a backbone (wasm)', () => {
     expect(result.history[result.bestEpoch - 1].validationLoss).toBeLessThan(result.start.validationLoss);
     // The backbone itself changed (shared layers), batch-norm statistics and scales did not.
     expect(backbone.getLayer('conv2').getWeights()[0].dataSync()).not.toEqual(conv2Before);
-    backbone.getLayer('conv1_bn').getWeights().forEach((w, k) => expect(w.dataSync()).toEqual(bnBefore[k]));
+    backbone
+      .getLayer('conv1_bn')
+      .getWeights()
+      .forEach((w, k) => expect(w.dataSync()).toEqual(bnBefore[k]));
     const probabilities = await predictTop(top, head, images);
     expect(probabilities).toHaveLength(12);
     expect(probabilities[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);

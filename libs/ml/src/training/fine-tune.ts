@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
 import { fitTemperature, meanNll } from './calibration';
-import { anyLabelAccuracy, type EarlyStoppingResult, predictInBatches, type TrainingCallbacks, trainWithEarlyStopping, type ValidationScore, weightedCrossEntropy } from './training-loop';
+import {
+  anyLabelAccuracy,
+  type EarlyStoppingResult,
+  predictInBatches,
+  type TrainingCallbacks,
+  trainWithEarlyStopping,
+  type ValidationScore,
+  weightedCrossEntropy,
+} from './training-loop';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 export interface FineTuneConfig {
@@ -16,7 +24,13 @@ export interface FineTuneConfig {
   patience: number;
 }
 
-export const DEFAULT_FINE_TUNE: Omit<FineTuneConfig, 'fromLayer'> = { maxEpochs: 8, learningRate: 1e-4, weightDecay: 1e-2, batchSize: 32, patience: 3 };
+export const DEFAULT_FINE_TUNE: Omit<FineTuneConfig, 'fromLayer'> = {
+  maxEpochs: 8,
+  learningRate: 1e-4,
+  weightDecay: 1e-2,
+  batchSize: 32,
+  patience: 3,
+};
 
 /** The backbone's top: from the input of `fromLayer` to the output of `toLayer`, sharing the backbone's layers (and weights). */
 export interface BackboneTop {
@@ -48,18 +62,31 @@ export function backboneTop(backbone: tf.LayersModel, fromLayer: string, toLayer
   const layers = backbone.layers;
   const start = layers.findIndex((layer) => layer.name === fromLayer);
   const end = layers.findIndex((layer) => layer.name === toLayer);
-  if (start < 0 || end < start) throw new XrayError('VALIDATION_FAILED', `--fine-tune-from: no layer "${fromLayer}" before "${toLayer}" in the backbone.`);
+  if (start < 0 || end < start)
+    throw new XrayError(
+      'VALIDATION_FAILED',
+      `--fine-tune-from: no layer "${fromLayer}" before "${toLayer}" in the backbone.`,
+    );
   const cutInputs = layers[start].inboundNodes[0].inputTensors;
-  if (cutInputs.length !== 1) throw new XrayError('VALIDATION_FAILED', `--fine-tune-from: "${fromLayer}" must have a single input.`);
+  if (cutInputs.length !== 1)
+    throw new XrayError('VALIDATION_FAILED', `--fine-tune-from: "${fromLayer}" must have a single input.`);
   const cut = cutInputs[0];
   const known = new Set<tf.SymbolicTensor>([cut]);
   const steps: TopStep[] = layers.slice(start, end + 1).map((layer) => {
     const node = layer.inboundNodes[0];
     if (node.inputTensors.some((tensor) => !known.has(tensor))) {
-      throw new XrayError('VALIDATION_FAILED', `--fine-tune-from "${fromLayer}": layer "${layer.name}" also reads activations from before it; choose the start of a block.`);
+      throw new XrayError(
+        'VALIDATION_FAILED',
+        `--fine-tune-from "${fromLayer}": layer "${layer.name}" also reads activations from before it; choose the start of a block.`,
+      );
     }
     known.add(node.outputTensors[0]);
-    return { layer, inputs: node.inputTensors, output: node.outputTensors[0], affine: layer.getClassName() === 'BatchNormalization' ? frozenBatchNorm(layer) : undefined };
+    return {
+      layer,
+      inputs: node.inputTensors,
+      output: node.outputTensors[0],
+      affine: layer.getClassName() === 'BatchNormalization' ? frozenBatchNorm(layer) : undefined,
+    };
   });
   const output = steps[steps.length - 1].output;
   const tuned = steps.filter((step) => !step.affine).map((step) => step.layer);
@@ -72,7 +99,9 @@ export function backboneTop(backbone: tf.LayersModel, fromLayer: string, toLayer
       const values = new Map<tf.SymbolicTensor, tf.Tensor>([[cut, x]]);
       for (const step of steps) {
         const inputs = step.inputs.map((tensor) => values.get(tensor) as tf.Tensor);
-        const result = step.affine ? tf.add(tf.mul(inputs[0], step.affine.scale), step.affine.shift) : (step.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor);
+        const result = step.affine
+          ? tf.add(tf.mul(inputs[0], step.affine.scale), step.affine.shift)
+          : (step.layer.apply(inputs.length === 1 ? inputs[0] : inputs, { training: false }) as tf.Tensor);
         values.set(step.output, result);
       }
       return values.get(output) as tf.Tensor;
@@ -95,8 +124,14 @@ function frozenBatchNorm(layer: tf.layers.Layer): { scale: tf.Tensor; shift: tf.
 }
 
 /** Global-average-pooled top outputs of cached activations (frozen forward pass). */
-export function pooledTopFeatures(top: BackboneTop, activations: Float32Array[], batchSize = 64): Promise<Float32Array[]> {
-  return predictInBatches(activations, batchSize, (chunk) => tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2]));
+export function pooledTopFeatures(
+  top: BackboneTop,
+  activations: Float32Array[],
+  batchSize = 64,
+): Promise<Float32Array[]> {
+  return predictInBatches(activations, batchSize, (chunk) =>
+    tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2]),
+  );
 }
 
 function batchOf(rows: Float32Array[], shape: number[]): tf.Tensor {
@@ -135,7 +170,8 @@ export async function fineTune(
   const weights = [...model.trainable, ...head.trainableWeights];
   const pretrained = model.trainable.map((weight) => weight.read().clone());
   const optimizer = tf.train.adam(config.learningRate);
-  const validate = async (): Promise<ValidationScore> => validationScores(await predictTop(model, head, validation.activations), validation.labels);
+  const validate = async (): Promise<ValidationScore> =>
+    validationScores(await predictTop(model, head, validation.activations), validation.labels);
   const start = await validate();
   const result = await trainWithEarlyStopping(
     {
@@ -147,14 +183,19 @@ export async function fineTune(
       weights,
       startLoss: start.validationLoss,
       step(rows) {
-        const x = batchOf(rows.map((r) => train.activations[r]), shape);
+        const x = batchOf(
+          rows.map((r) => train.activations[r]),
+          shape,
+        );
         const y = tf.stack(rows.map((r) => tf.tensor1d(train.targets[r]))) as tf.Tensor2D;
         const w = tf.tensor1d(rows.map((r) => train.weights[r]));
         return optimizer.minimize(
           () => {
             const pooled = tf.mean(model.forward(x), [1, 2]);
             const crossEntropy = weightedCrossEntropy(head.apply(pooled, { training: true }) as tf.Tensor2D, y, w);
-            const drift = tf.addN(model.trainable.map((weight, k) => tf.sum(tf.square(tf.sub(weight.read(), pretrained[k])))));
+            const drift = tf.addN(
+              model.trainable.map((weight, k) => tf.sum(tf.square(tf.sub(weight.read(), pretrained[k])))),
+            );
             return tf.add(crossEntropy, tf.mul(config.weightDecay, drift)) as tf.Scalar;
           },
           true,
@@ -172,10 +213,22 @@ export async function fineTune(
 
 /** Temperature-scaled validation NLL and any-label accuracy. */
 function validationScores(probabilities: Float32Array[], labels: number[][]): ValidationScore {
-  return { validationLoss: meanNll(probabilities, labels, fitTemperature(probabilities, labels)), validationAccuracy: anyLabelAccuracy(probabilities, labels) };
+  return {
+    validationLoss: meanNll(probabilities, labels, fitTemperature(probabilities, labels)),
+    validationAccuracy: anyLabelAccuracy(probabilities, labels),
+  };
 }
 
 /** Class probabilities of cached activations through the top and the head (inference mode). */
-export function predictTop(top: BackboneTop, head: tf.LayersModel, activations: Float32Array[], batchSize = 64): Promise<Float32Array[]> {
-  return predictInBatches(activations, batchSize, (chunk) => head.predict(tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2])) as tf.Tensor);
+export function predictTop(
+  top: BackboneTop,
+  head: tf.LayersModel,
+  activations: Float32Array[],
+  batchSize = 64,
+): Promise<Float32Array[]> {
+  return predictInBatches(
+    activations,
+    batchSize,
+    (chunk) => head.predict(tf.mean(top.forward(batchOf(chunk, top.inputShape)), [1, 2])) as tf.Tensor,
+  );
 }

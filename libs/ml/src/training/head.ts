@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { meanNll } from './calibration';
-import { anyLabelAccuracy, type EarlyStoppingResult, predictInBatches, type TrainingCallbacks, trainWithEarlyStopping, weightedCrossEntropy } from './training-loop';
+import {
+  anyLabelAccuracy,
+  type EarlyStoppingResult,
+  predictInBatches,
+  type TrainingCallbacks,
+  trainWithEarlyStopping,
+  weightedCrossEntropy,
+} from './training-loop';
 
 export interface HeadConfig {
   /** Hidden Dense(relu) units before the classifier; 0 = a linear classifier on the pooled features. */
@@ -13,20 +20,45 @@ export interface HeadConfig {
   patience: number;
 }
 
-export const DEFAULT_HEAD: HeadConfig = { hiddenUnits: 0, dropout: 0.2, learningRate: 1e-3, batchSize: 64, maxEpochs: 100, patience: 10 };
+export const DEFAULT_HEAD: HeadConfig = {
+  hiddenUnits: 0,
+  dropout: 0.2,
+  learningRate: 1e-3,
+  batchSize: 64,
+  maxEpochs: 100,
+  patience: 10,
+};
 
 /** Layer names of the head as it appears in the shipped model (Keras-style). */
-export const HEAD_LAYER_NAMES = { pooling: 'global_average_pooling2d', hidden: 'head_dense', dropout: 'head_dropout', output: 'predictions' };
+export const HEAD_LAYER_NAMES = {
+  pooling: 'global_average_pooling2d',
+  hidden: 'head_dense',
+  dropout: 'head_dropout',
+  output: 'predictions',
+};
 
 /** The head's layers, applied to pooled features (training) or to the backbone's pooled output (the shipped model). */
 export function headLayers(numClasses: number, config: HeadConfig, seed: number): tf.layers.Layer[] {
   const layers: tf.layers.Layer[] = [];
   if (config.hiddenUnits > 0) {
-    layers.push(tf.layers.dense({ units: config.hiddenUnits, activation: 'relu', name: HEAD_LAYER_NAMES.hidden, kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
+    layers.push(
+      tf.layers.dense({
+        units: config.hiddenUnits,
+        activation: 'relu',
+        name: HEAD_LAYER_NAMES.hidden,
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
+    );
   }
-  if (config.dropout > 0) layers.push(tf.layers.dropout({ rate: config.dropout, name: HEAD_LAYER_NAMES.dropout, seed }));
+  if (config.dropout > 0)
+    layers.push(tf.layers.dropout({ rate: config.dropout, name: HEAD_LAYER_NAMES.dropout, seed }));
   layers.push(
-    tf.layers.dense({ units: numClasses, activation: 'softmax', name: HEAD_LAYER_NAMES.output, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }),
+    tf.layers.dense({
+      units: numClasses,
+      activation: 'softmax',
+      name: HEAD_LAYER_NAMES.output,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
   );
   return layers;
 }
@@ -80,11 +112,17 @@ export async function trainHead(
         const x = tf.stack(rows.map((r) => tf.tensor1d(train.features[r])));
         const y = tf.stack(rows.map((r) => tf.tensor1d(train.targets[r]))) as tf.Tensor2D;
         const w = tf.tensor1d(rows.map((r) => train.weights[r]));
-        return optimizer.minimize(() => weightedCrossEntropy(head.apply(x, { training: true }) as tf.Tensor2D, y, w), true) as tf.Scalar;
+        return optimizer.minimize(
+          () => weightedCrossEntropy(head.apply(x, { training: true }) as tf.Tensor2D, y, w),
+          true,
+        ) as tf.Scalar;
       },
       async validate() {
         const probabilities = await predictHead(head, validation.features);
-        return { validationLoss: meanNll(probabilities, validation.labels), validationAccuracy: anyLabelAccuracy(probabilities, validation.labels) };
+        return {
+          validationLoss: meanNll(probabilities, validation.labels),
+          validationAccuracy: anyLabelAccuracy(probabilities, validation.labels),
+        };
       },
     },
     callbacks,
@@ -94,5 +132,9 @@ export async function trainHead(
 }
 
 export function predictHead(head: tf.LayersModel, features: Float32Array[], batchSize = 256): Promise<Float32Array[]> {
-  return predictInBatches(features, batchSize, (chunk) => head.predict(tf.stack(chunk.map((f) => tf.tensor1d(f)))) as tf.Tensor);
+  return predictInBatches(
+    features,
+    batchSize,
+    (chunk) => head.predict(tf.stack(chunk.map((f) => tf.tensor1d(f)))) as tf.Tensor,
+  );
 }

@@ -39,7 +39,10 @@ export function bootstrapIntervals(
   options: BootstrapOptions = DEFAULT_BOOTSTRAP,
 ): ConfidenceIntervals {
   // Per patient: rows, right answers, and per reference class its rows and hits.
-  const patients = new Map<string, { rows: number; right: number; support: Map<number, number>; hits: Map<number, number> }>();
+  const patients = new Map<
+    string,
+    { rows: number; right: number; support: Map<number, number>; hits: Map<number, number> }
+  >();
   probabilities.forEach((p, row) => {
     const predicted = predictedClass(p);
     const reference = referenceClass(labels[row], predicted);
@@ -81,7 +84,13 @@ export function bootstrapIntervals(
     }
     macro.push(recallSum / present);
   }
-  return { level: options.level, resamples: top1.length, patients: groups.length, top1Accuracy: percentileInterval(top1, options.level), macroRecall: percentileInterval(macro, options.level) };
+  return {
+    level: options.level,
+    resamples: top1.length,
+    patients: groups.length,
+    top1Accuracy: percentileInterval(top1, options.level),
+    macroRecall: percentileInterval(macro, options.level),
+  };
 }
 
 function percentileInterval(values: number[], level: number): Interval {

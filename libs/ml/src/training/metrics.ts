@@ -51,7 +51,11 @@ export function evaluatePredictions(
   const numClasses = classNames.length;
   const confusion = classNames.map(() => new Array<number>(numClasses).fill(0));
   const bins = Array.from({ length: 15 }, () => ({ count: 0, confidence: 0, correct: 0 }));
-  const bandCounts = { green: { count: 0, correct: 0 }, orange: { count: 0, correct: 0 }, red: { count: 0, correct: 0 } };
+  const bandCounts = {
+    green: { count: 0, correct: 0 },
+    orange: { count: 0, correct: 0 },
+    red: { count: 0, correct: 0 },
+  };
   let correct = 0;
   let nll = 0;
   probabilities.forEach((p, row) => {
@@ -60,7 +64,12 @@ export function evaluatePredictions(
     const right = labels[row].includes(predicted);
     confusion[referenceClass(labels[row], predicted)][predicted]++;
     if (right) correct++;
-    nll -= Math.log(Math.max(1e-12, labels[row].reduce((sum, label) => sum + p[label], 0)));
+    nll -= Math.log(
+      Math.max(
+        1e-12,
+        labels[row].reduce((sum, label) => sum + p[label], 0),
+      ),
+    );
     const bin = bins[Math.min(bins.length - 1, Math.floor(confidence * bins.length))];
     bin.count++;
     bin.confidence += confidence;

@@ -31,9 +31,15 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
   const { card, validation: v } = input;
   const split = (card.training?.split ?? {}) as Record<string, unknown>;
   const data = (card.training?.data ?? {}) as Record<string, unknown>;
-  const rare = v.perClass.filter((c) => c.support < 5).map((c) => `${c.label} (${c.support} validation, ${input.trainCounts[card.labels.indexOf(c.label)]} training images)`);
+  const rare = v.perClass
+    .filter((c) => c.support < 5)
+    .map(
+      (c) => `${c.label} (${c.support} validation, ${input.trainCounts[card.labels.indexOf(c.label)]} training images)`,
+    );
   const fineTune = card.training?.fineTune as FineTuneConfig | undefined;
-  const weak = v.perClass.filter((c) => c.recall !== null && c.recall < 0.8 && c.support >= 5).map((c) => `${c.label} (recall ${pct(c.recall)})`);
+  const weak = v.perClass
+    .filter((c) => c.recall !== null && c.recall < 0.8 && c.support >= 5)
+    .map((c) => `${c.label} (recall ${pct(c.recall)})`);
   return [
     `# Model card: ${card.name} ${card.version}`,
     '',
@@ -62,7 +68,9 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     '',
     '| class | training images | validation images | precision | recall |',
     '|---|---:|---:|---:|---:|',
-    ...v.perClass.map((c, k) => `| ${c.label} | ${input.trainCounts[k]} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} |`),
+    ...v.perClass.map(
+      (c, k) => `| ${c.label} | ${input.trainCounts[k]} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} |`,
+    ),
     '',
     '## Known weaknesses',
     `- Classes with fewer than 5 validation images: ${rare.length ? rare.join(', ') : 'none'}. Their figures rest on a handful of images and are not reliable estimates; the rarest classes (Clavicles, Skull, Forearm, Thigh, Finger) have fewer than 10 images in the whole data set.`,

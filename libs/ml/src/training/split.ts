@@ -14,7 +14,8 @@ export interface Split {
  */
 export function groupedSplit(images: LabelledImage[], fraction: number, seed: number): Split {
   const classCounts = new Map<number, number>();
-  for (const image of images) for (const label of image.labels) classCounts.set(label, (classCounts.get(label) ?? 0) + 1);
+  for (const image of images)
+    for (const label of image.labels) classCounts.set(label, (classCounts.get(label) ?? 0) + 1);
   const byPatient = new Map<string, LabelledImage[]>();
   for (const image of images) byPatient.set(image.patientId, [...(byPatient.get(image.patientId) ?? []), image]);
 

@@ -6,7 +6,15 @@ import { type AugmentationConfig, DEFAULT_AUGMENTATION } from './augment';
 import { fitTemperature, applyTemperature } from './calibration';
 import { readLabelsCsv, type LabelledImage } from './dataset';
 import { extractFeatures, featureExtractor, type Preprocess } from './features';
-import { backboneTop, type BackboneTop, fineTune, type FineTuneConfig, type FineTuneResult, pooledTopFeatures, predictTop } from './fine-tune';
+import {
+  backboneTop,
+  type BackboneTop,
+  fineTune,
+  type FineTuneConfig,
+  type FineTuneResult,
+  pooledTopFeatures,
+  predictTop,
+} from './fine-tune';
 import { buildHead, DEFAULT_HEAD, type HeadConfig, HEAD_LAYER_NAMES, headLayers, predictHead, trainHead } from './head';
 import type { EpochReport, StepReport } from './training-loop';
 import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';
@@ -98,11 +106,16 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
   await assertImagesExist(input.imagesDir, images);
   const split = groupedSplit(images, config.validationFraction, config.seed);
   if (split.train.length === 0 || split.validation.length === 0) {
-    throw new XrayError('VALIDATION_FAILED', 'Too few patients for a train/validation split (need at least two per class for validation).');
+    throw new XrayError(
+      'VALIDATION_FAILED',
+      'Too few patients for a train/validation split (need at least two per class for validation).',
+    );
   }
 
   // Fine-tuning caches the activations where the trained top starts; otherwise the pooled cut-layer features.
-  const top = config.fineTune ? backboneTop(input.backbone.model, config.fineTune.fromLayer, input.backbone.layer) : undefined;
+  const top = config.fineTune
+    ? backboneTop(input.backbone.model, config.fineTune.fromLayer, input.backbone.layer)
+    : undefined;
   const cached = await extractFeatures(
     {
       backboneId: top ? `${input.backbone.id}#input-of:${config.fineTune?.fromLayer}` : input.backbone.id,
@@ -114,7 +127,10 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
       preprocess: input.preprocess,
       cacheDir: input.cacheDir,
     },
-    [...split.train.map((image) => ({ file: image.file, copies: 1 + config.augmentedCopies })), ...split.validation.map((image) => ({ file: image.file, copies: 1 }))],
+    [
+      ...split.train.map((image) => ({ file: image.file, copies: 1 + config.augmentedCopies })),
+      ...split.validation.map((image) => ({ file: image.file, copies: 1 })),
+    ],
     (done, total) => input.onEvent?.({ phase: 'features', done, total }),
   );
   const features = top ? await poolThroughTop(top, cached) : cached;
@@ -134,7 +150,10 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
       trainData.weights.push(rowWeight(image.labels, weights));
     }
   }
-  const validationData = { features: split.validation.map((image) => featuresOf(image.file)[0]), labels: split.validation.map((image) => image.labels) };
+  const validationData = {
+    features: split.validation.map((image) => featuresOf(image.file)[0]),
+    labels: split.validation.map((image) => image.labels),
+  };
 
   const head = buildHead(trainData.features[0].length, labels.length, config.head, config.seed);
   const training = await trainHead(head, trainData, validationData, config.head, config.seed, {
@@ -160,7 +179,11 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
     );
   }
   const raw = top
-    ? await predictTop(top, head, split.validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)))
+    ? await predictTop(
+        top,
+        head,
+        split.validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)),
+      )
     : await predictHead(head, validationData.features);
   const temperature = fitTemperature(raw, validationData.labels);
   const uncalibrated = evaluatePredictions(raw, validationData.labels, labels, config.bands);
@@ -186,7 +209,12 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
     trainClassCounts: labels.map((_, k) => split.train.filter((image) => image.labels.includes(k)).length),
     validation: {
       ...calibrated,
-      intervals: bootstrapIntervals(raw, validationData.labels, split.validation.map((image) => image.patientId), labels.length),
+      intervals: bootstrapIntervals(
+        raw,
+        validationData.labels,
+        split.validation.map((image) => image.patientId),
+        labels.length,
+      ),
       uncalibratedEce: uncalibrated.ece,
       uncalibratedNll: uncalibrated.nll,
     },
@@ -194,23 +222,45 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
     bestEpoch: training.bestEpoch,
     history: training.history,
     fineTuning,
-    seconds: { features: (featuresDone - started) / 1000, head: (headDone - featuresDone) / 1000, fineTune: (done - headDone) / 1000, total: (done - started) / 1000 },
+    seconds: {
+      features: (featuresDone - started) / 1000,
+      head: (headDone - featuresDone) / 1000,
+      fineTune: (done - headDone) / 1000,
+      total: (done - started) / 1000,
+    },
   };
 }
 
 /** Per file and copy: the cached activations run through the frozen top and pooled. */
-async function poolThroughTop(top: BackboneTop, activations: Map<string, Float32Array[]>): Promise<Map<string, Float32Array[]>> {
+async function poolThroughTop(
+  top: BackboneTop,
+  activations: Map<string, Float32Array[]>,
+): Promise<Map<string, Float32Array[]>> {
   const files = [...activations.keys()];
-  const pooled = await pooledTopFeatures(top, files.flatMap((file) => activations.get(file) ?? []));
+  const pooled = await pooledTopFeatures(
+    top,
+    files.flatMap((file) => activations.get(file) ?? []),
+  );
   const result = new Map<string, Float32Array[]>();
   let next = 0;
-  for (const file of files) result.set(file, (activations.get(file) ?? []).map(() => pooled[next++]));
+  for (const file of files)
+    result.set(
+      file,
+      (activations.get(file) ?? []).map(() => pooled[next++]),
+    );
   return result;
 }
 
 /** Backbone input -> cut layer -> global average pooling -> head, with the trained head's weights. */
-export function composeModel(backbone: TrainingBackbone, head: tf.LayersModel, numClasses: number, config: TrainingConfig): tf.LayersModel {
-  let output = tf.layers.globalAveragePooling2d({ name: HEAD_LAYER_NAMES.pooling }).apply(backbone.model.getLayer(backbone.layer).getOutputAt(0)) as tf.SymbolicTensor;
+export function composeModel(
+  backbone: TrainingBackbone,
+  head: tf.LayersModel,
+  numClasses: number,
+  config: TrainingConfig,
+): tf.LayersModel {
+  let output = tf.layers
+    .globalAveragePooling2d({ name: HEAD_LAYER_NAMES.pooling })
+    .apply(backbone.model.getLayer(backbone.layer).getOutputAt(0)) as tf.SymbolicTensor;
   const layers = headLayers(numClasses, config.head, config.seed);
   for (const layer of layers) output = layer.apply(output) as tf.SymbolicTensor;
   const model = tf.model({ inputs: backbone.model.inputs, outputs: output, name: 'bodypart' });
@@ -227,6 +277,9 @@ async function assertImagesExist(imagesDir: string, images: LabelledImage[]): Pr
     if (!(await stat(join(imagesDir, image.file)).catch(() => undefined))) missing.push(image.file);
   }
   if (missing.length > 0) {
-    throw new XrayError('VALIDATION_FAILED', `${missing.length} image(s) listed in the labels CSV are missing from ${imagesDir}, e.g. ${missing[0]}.`);
+    throw new XrayError(
+      'VALIDATION_FAILED',
+      `${missing.length} image(s) listed in the labels CSV are missing from ${imagesDir}, e.g. ${missing[0]}.`,
+    );
   }
 }

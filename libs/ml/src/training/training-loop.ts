@@ -56,7 +56,10 @@ export interface EarlyStoppingLoop {
  * Mini-batch epochs over seeded shuffles of the training rows, with early stopping on the
  * validation loss; the best epoch's weights are restored at the end.
  */
-export async function trainWithEarlyStopping(loop: EarlyStoppingLoop, callbacks: TrainingCallbacks = {}): Promise<EarlyStoppingResult> {
+export async function trainWithEarlyStopping(
+  loop: EarlyStoppingLoop,
+  callbacks: TrainingCallbacks = {},
+): Promise<EarlyStoppingResult> {
   const random = seededRandom(loop.seed);
   const order = Array.from({ length: loop.rowCount }, (_, index) => index);
   const steps = Math.ceil(order.length / loop.batchSize);
@@ -80,7 +83,15 @@ export async function trainWithEarlyStopping(loop: EarlyStoppingLoop, callbacks:
       tf.dispose(best.values);
       best = { loss: validationLoss, epoch, values: snapshot() };
     }
-    const report = { epoch, epochs: loop.maxEpochs, loss: lossSum / steps, validationLoss, validationAccuracy, best: improved, seconds: (Date.now() - started) / 1000 };
+    const report = {
+      epoch,
+      epochs: loop.maxEpochs,
+      loss: lossSum / steps,
+      validationLoss,
+      validationAccuracy,
+      best: improved,
+      seconds: (Date.now() - started) / 1000,
+    };
     history.push(report);
     callbacks.onEpoch?.(report);
     if (epoch - best.epoch >= loop.patience) break;
@@ -91,18 +102,28 @@ export async function trainWithEarlyStopping(loop: EarlyStoppingLoop, callbacks:
 }
 
 /** Weighted soft-target cross-entropy of predicted probabilities (rows normalised by the weights' sum). */
-export function weightedCrossEntropy(probabilities: tf.Tensor2D, targets: tf.Tensor2D, weights: tf.Tensor1D): tf.Scalar {
+export function weightedCrossEntropy(
+  probabilities: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  weights: tf.Tensor1D,
+): tf.Scalar {
   const perRow = tf.neg(tf.sum(tf.mul(targets, tf.log(tf.clipByValue(probabilities, 1e-7, 1))), 1));
   return tf.div(tf.sum(tf.mul(perRow, weights)), tf.sum(weights));
 }
 
 /** Share of rows whose predicted class is any of the row's labels. */
 export function anyLabelAccuracy(probabilities: Float32Array[], labels: number[][]): number {
-  return probabilities.filter((p, row) => labels[row].includes(predictedClass(p))).length / Math.max(1, probabilities.length);
+  return (
+    probabilities.filter((p, row) => labels[row].includes(predictedClass(p))).length / Math.max(1, probabilities.length)
+  );
 }
 
 /** Runs `forward` over batches of rows and splits its [batch, width] output back into one array per row. */
-export async function predictInBatches<T>(rows: T[], batchSize: number, forward: (chunk: T[]) => tf.Tensor): Promise<Float32Array[]> {
+export async function predictInBatches<T>(
+  rows: T[],
+  batchSize: number,
+  forward: (chunk: T[]) => tf.Tensor,
+): Promise<Float32Array[]> {
   const result: Float32Array[] = [];
   for (let start = 0; start < rows.length; start += batchSize) {
     const chunk = rows.slice(start, start + batchSize);

@@ -24,7 +24,11 @@ describe('labels CSV', () => {
 });
 
 describe('grouped split', () => {
-  const images = Array.from({ length: 200 }, (_, i) => ({ file: `${i}.png`, labels: [i % 5 === 0 ? 1 : 0], patientId: `p${Math.floor(i / 3)}` }));
+  const images = Array.from({ length: 200 }, (_, i) => ({
+    file: `${i}.png`,
+    labels: [i % 5 === 0 ? 1 : 0],
+    patientId: `p${Math.floor(i / 3)}`,
+  }));
 
   it('keeps every patient on one side, is reproducible, and reaches the rare class', () => {
     const split = groupedSplit(images, 0.2, 7);
@@ -76,7 +80,12 @@ describe('temperature scaling', () => {
       return [u < p[0] ? 0 : u < p[0] + p[1] ? 1 : 2];
     });
     // The model reports logits three times too large: T close to 3 should undo it.
-    const overconfident = trueLogits.map((z) => applyTemperature(z.map((v) => Math.exp(3 * v)), 1));
+    const overconfident = trueLogits.map((z) =>
+      applyTemperature(
+        z.map((v) => Math.exp(3 * v)),
+        1,
+      ),
+    );
     const temperature = fitTemperature(overconfident, labels);
     expect(temperature).toBeGreaterThan(2);
     expect(temperature).toBeLessThan(4.5);
@@ -138,7 +147,11 @@ describe('bootstrap confidence intervals', () => {
   const eachOwnPatient = labels.map((_, i) => `p${i}`);
 
   it('brackets the point estimates with about the binomial width, reproducibly', () => {
-    const intervals = bootstrapIntervals(probabilities, labels, eachOwnPatient, 3, { resamples: 2000, level: 0.95, seed: 1 });
+    const intervals = bootstrapIntervals(probabilities, labels, eachOwnPatient, 3, {
+      resamples: 2000,
+      level: 0.95,
+      seed: 1,
+    });
     expect(intervals).toMatchObject({ level: 0.95, resamples: 2000, patients: 100 });
     expect(intervals.top1Accuracy.low).toBeLessThan(0.8);
     expect(intervals.top1Accuracy.high).toBeGreaterThan(0.8);
@@ -146,11 +159,18 @@ describe('bootstrap confidence intervals', () => {
     expect(intervals.top1Accuracy.high - intervals.top1Accuracy.low).toBeGreaterThan(0.1);
     expect(intervals.top1Accuracy.high - intervals.top1Accuracy.low).toBeLessThan(0.22);
     expect(intervals.macroRecall.low).toBeLessThanOrEqual(intervals.macroRecall.high);
-    expect(bootstrapIntervals(probabilities, labels, eachOwnPatient, 3, { resamples: 2000, level: 0.95, seed: 1 })).toEqual(intervals);
+    expect(
+      bootstrapIntervals(probabilities, labels, eachOwnPatient, 3, { resamples: 2000, level: 0.95, seed: 1 }),
+    ).toEqual(intervals);
   });
 
   it('is a single point when every prediction is right, and widens when errors cluster in a few patients', () => {
-    const perfect = bootstrapIntervals(labels.map(([k]) => oneHot(k)), labels, eachOwnPatient, 3);
+    const perfect = bootstrapIntervals(
+      labels.map(([k]) => oneHot(k)),
+      labels,
+      eachOwnPatient,
+      3,
+    );
     expect(perfect.top1Accuracy).toEqual({ low: 1, high: 1 });
     expect(perfect.macroRecall).toEqual({ low: 1, high: 1 });
     // The same 80 right / 20 wrong, but all 20 errors belong to one patient out of 11.
@@ -159,6 +179,8 @@ describe('bootstrap confidence intervals', () => {
     const byPatient = bootstrapIntervals(clustered, labels, patients, 3);
     const byImage = bootstrapIntervals(clustered, labels, eachOwnPatient, 3);
     expect(byPatient.patients).toBe(11);
-    expect(byPatient.top1Accuracy.high - byPatient.top1Accuracy.low).toBeGreaterThan(1.5 * (byImage.top1Accuracy.high - byImage.top1Accuracy.low));
+    expect(byPatient.top1Accuracy.high - byPatient.top1Accuracy.low).toBeGreaterThan(
+      1.5 * (byImage.top1Accuracy.high - byImage.top1Accuracy.low),
+    );
   });
 });

@@ -29,19 +29,27 @@ const cases: Case[] = [
 
 function randomTensor(shape: number[], seed: number): tf.Tensor {
   const random = seededRandom(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1),
+    shape,
+  );
 }
 
 /** Gradients of sum(conv(x, w) * upstream) with respect to x and w, on the current backend. */
 async function gradients(c: Case, depthwise: boolean, seed: number): Promise<{ dx: Float32Array; dw: Float32Array }> {
   const x = randomTensor([c.batch, c.height, c.width, c.channels], seed) as tf.Tensor4D;
   const w = randomTensor([c.filter, c.filter, c.channels, c.out], seed + 1) as tf.Tensor4D;
-  const forward = (xs: tf.Tensor4D, ws: tf.Tensor4D) => (depthwise ? tf.depthwiseConv2d(xs, ws, c.stride, c.pad) : tf.conv2d(xs, ws, c.stride, c.pad));
+  const forward = (xs: tf.Tensor4D, ws: tf.Tensor4D) =>
+    depthwise ? tf.depthwiseConv2d(xs, ws, c.stride, c.pad) : tf.conv2d(xs, ws, c.stride, c.pad);
   const output = forward(x, w);
   const upstream = randomTensor(output.shape, seed + 2);
   output.dispose();
   // tf.grads leaves the forward value undisposed: tidy keeps the count exact.
-  const [dx, dw] = tf.tidy(() => tf.grads((xs: tf.Tensor, ws: tf.Tensor) => tf.sum(tf.mul(forward(xs as tf.Tensor4D, ws as tf.Tensor4D), upstream)))([x, w]));
+  const [dx, dw] = tf.tidy(() =>
+    tf.grads((xs: tf.Tensor, ws: tf.Tensor) => tf.sum(tf.mul(forward(xs as tf.Tensor4D, ws as tf.Tensor4D), upstream)))(
+      [x, w],
+    ),
+  );
   const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
   tf.dispose([x, w, upstream, dx, dw]);
   return result;
@@ -50,7 +58,8 @@ async function gradients(c: Case, depthwise: boolean, seed: number): Promise<{ d
 function expectClose(actual: Float32Array, expected: Float32Array): void {
   expect(actual.length).toBe(expected.length);
   let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
+  for (let i = 0; i < expected.length; i++)
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
   expect(worst).toBeLessThan(1e-4);
 }
 

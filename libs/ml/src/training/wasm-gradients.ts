@@ -32,8 +32,23 @@ interface Geometry {
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
-function geometry(inShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad, dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined, depthwise: boolean): Geometry {
-  const info = tf.backend_util.computeConv2DInfo(inShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad, dimRoundingMode, depthwise);
+function geometry(
+  inShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+  depthwise: boolean,
+): Geometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    depthwise,
+  );
   const reach = (out: number, stride: number, filter: number) => (out - 1) * stride + filter;
   return {
     batch: info.batchSize,
@@ -48,15 +63,20 @@ function geometry(inShape: number[], filterShape: number[], strides: number | [n
     strideWidth: info.strideWidth,
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
-    canvasHeight: Math.max(info.padInfo.top + info.inHeight, reach(info.outHeight, info.strideHeight, info.filterHeight)),
+    canvasHeight: Math.max(
+      info.padInfo.top + info.inHeight,
+      reach(info.outHeight, info.strideHeight, info.filterHeight),
+    ),
     canvasWidth: Math.max(info.padInfo.left + info.inWidth, reach(info.outWidth, info.strideWidth, info.filterWidth)),
   };
 }
 
 function assertSupported(kernel: string, dilations: number | [number, number] | undefined, dataFormat?: string): void {
   const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
-  if (dh !== 1 || dw !== 1) throw new Error(`${kernel} on wasm (training/wasm-gradients): only dilation 1 is supported`);
-  if (dataFormat && dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm (training/wasm-gradients): only NHWC is supported`);
+  if (dh !== 1 || dw !== 1)
+    throw new Error(`${kernel} on wasm (training/wasm-gradients): only dilation 1 is supported`);
+  if (dataFormat && dataFormat !== 'NHWC')
+    throw new Error(`${kernel} on wasm (training/wasm-gradients): only NHWC is supported`);
 }
 
 /** The input zero-padded onto the canvas: [batch, canvasHeight, canvasWidth, channels]. */
@@ -76,7 +96,12 @@ function padToCanvas(x: tf.Tensor4D, g: Geometry): tf.Tensor4D {
 function tapWindow(padded: tf.Tensor4D, g: Geometry, i: number, j: number): tf.Tensor4D {
   const size = [g.batch, g.outHeight, g.outWidth, g.channels];
   if (g.strideHeight === 1 && g.strideWidth === 1) return tf.slice(padded, [0, i, j, 0], size);
-  const end = [g.batch, i + (g.outHeight - 1) * g.strideHeight + 1, j + (g.outWidth - 1) * g.strideWidth + 1, g.channels];
+  const end = [
+    g.batch,
+    i + (g.outHeight - 1) * g.strideHeight + 1,
+    j + (g.outWidth - 1) * g.strideWidth + 1,
+    g.channels,
+  ];
   return tf.stridedSlice(padded, [0, i, j, 0], end, [1, g.strideHeight, g.strideWidth, 1]) as tf.Tensor4D;
 }
 
@@ -92,14 +117,23 @@ function asTensor<T extends tf.Tensor>(info: tf.TensorInfo | undefined): T {
   return (info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info)) as T;
 }
 
-export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+export function conv2dBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
   return tf.tidy(() => {
     const g = geometry(x.shape, filterShape, strides, pad, dimRoundingMode, false);
     const padded = padToCanvas(x, g);
     const rows = g.batch * g.outHeight * g.outWidth;
     const dy2 = tf.reshape(dy, [rows, filterShape[3]]);
     // An explicit transpose: wasm's matMul with transposeA is an order of magnitude slower.
-    const perTap = taps(g).map(([i, j]) => tf.matMul(tf.transpose(tf.reshape(tapWindow(padded, g, i, j), [rows, g.channels])), dy2));
+    const perTap = taps(g).map(([i, j]) =>
+      tf.matMul(tf.transpose(tf.reshape(tapWindow(padded, g, i, j), [rows, g.channels])), dy2),
+    );
     return tf.reshape(perTap.length === 1 ? perTap[0] : tf.stack(perTap), filterShape);
   });
 }
@@ -109,17 +143,35 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
  * a channel, the padded input is correlated with that pair's output gradient as the filter,
  * dilated by the stride; the images are then summed.
  */
-export function depthwiseConv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+export function depthwiseConv2dBackpropFilter(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
   return tf.tidy(() => {
     const g = geometry(x.shape, filterShape, strides, pad, dimRoundingMode, true);
     const multiplier = filterShape[3];
     const reachHeight = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
     const reachWidth = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
     const padded = tf.slice(padToCanvas(x, g), [0, 0, 0, 0], [g.batch, reachHeight, reachWidth, g.channels]);
-    const input = tf.reshape(tf.transpose(padded, [1, 2, 3, 0]), [1, reachHeight, reachWidth, g.channels * g.batch]) as tf.Tensor4D;
-    const filter = tf.reshape(tf.transpose(tf.reshape(dy, [g.batch, g.outHeight, g.outWidth, g.channels, multiplier]), [1, 2, 3, 0, 4]), [g.outHeight, g.outWidth, g.channels * g.batch, multiplier]) as tf.Tensor4D;
+    const input = tf.reshape(tf.transpose(padded, [1, 2, 3, 0]), [
+      1,
+      reachHeight,
+      reachWidth,
+      g.channels * g.batch,
+    ]) as tf.Tensor4D;
+    const filter = tf.reshape(
+      tf.transpose(tf.reshape(dy, [g.batch, g.outHeight, g.outWidth, g.channels, multiplier]), [1, 2, 3, 0, 4]),
+      [g.outHeight, g.outWidth, g.channels * g.batch, multiplier],
+    ) as tf.Tensor4D;
     const perImage = tf.depthwiseConv2d(input, filter, 1, 'valid', 'NHWC', [g.strideHeight, g.strideWidth]);
-    return tf.sum(tf.reshape(perImage, [g.filterHeight, g.filterWidth, g.channels, g.batch, multiplier]), 3) as tf.Tensor4D;
+    return tf.sum(
+      tf.reshape(perImage, [g.filterHeight, g.filterWidth, g.channels, g.batch, multiplier]),
+      3,
+    ) as tf.Tensor4D;
   });
 }
 
@@ -128,14 +180,30 @@ export function depthwiseConv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, f
  * each output-gradient channel (channel, multiplier) is correlated with its filter turned by 180
  * degrees, then the multiplier copies are summed per input channel.
  */
-export function depthwiseConv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: [number, number, number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+export function depthwiseConv2dBackpropInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
   return tf.tidy(() => {
     const g = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode, true);
     const multiplier = filter.shape[3];
     const canvas = backpropCanvas(dy, g);
-    const turned = tf.reshape(tf.reverse(filter, [0, 1]), [g.filterHeight, g.filterWidth, g.channels * multiplier, 1]) as tf.Tensor4D;
+    const turned = tf.reshape(tf.reverse(filter, [0, 1]), [
+      g.filterHeight,
+      g.filterWidth,
+      g.channels * multiplier,
+      1,
+    ]) as tf.Tensor4D;
     const perCopy = tf.depthwiseConv2d(canvas, turned, 1, 'valid');
-    return (multiplier === 1 ? perCopy : tf.sum(tf.reshape(perCopy, [g.batch, g.inHeight, g.inWidth, g.channels, multiplier]), 4)) as tf.Tensor4D;
+    return (
+      multiplier === 1
+        ? perCopy
+        : tf.sum(tf.reshape(perCopy, [g.batch, g.inHeight, g.inWidth, g.channels, multiplier]), 4)
+    ) as tf.Tensor4D;
   });
 }
 
@@ -171,7 +239,11 @@ function backpropCanvas(dy: tf.Tensor4D, g: Geometry): tf.Tensor4D {
     [Math.max(0, left), Math.max(0, right)],
     [0, 0],
   ]);
-  return tf.slice(padded, [0, Math.max(0, -top), Math.max(0, -left), 0], [g.batch, g.inHeight + g.filterHeight - 1, g.inWidth + g.filterWidth - 1, dy.shape[3]]) as tf.Tensor4D;
+  return tf.slice(
+    padded,
+    [0, Math.max(0, -top), Math.max(0, -left), 0],
+    [g.batch, g.inHeight + g.filterHeight - 1, g.inWidth + g.filterWidth - 1, dy.shape[3]],
+  ) as tf.Tensor4D;
 }
 
 /**
@@ -179,7 +251,14 @@ function backpropCanvas(dy: tf.Tensor4D, g: Geometry): tf.Tensor4D {
  * output gradient, zero-interleaved by the stride and padded, correlated with the filter turned
  * by 180 degrees and with its in/out channels swapped.
  */
-export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: [number, number, number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil'): tf.Tensor4D {
+export function conv2dBackpropInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
   return tf.tidy(() => {
     const g = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode, false);
     const canvas = backpropCanvas(dy, g);
@@ -213,21 +292,49 @@ export function registerWasmGradientKernels(): void {
   register('Conv2DBackpropInput', ({ inputs, attrs }) => {
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     assertSupported('Conv2DBackpropInput', undefined, a.dataFormat);
-    return conv2dBackpropInput(asTensor(inputs.dy), asTensor(inputs.filter), a.inputShape, a.strides, a.pad, a.dimRoundingMode);
+    return conv2dBackpropInput(
+      asTensor(inputs.dy),
+      asTensor(inputs.filter),
+      a.inputShape,
+      a.strides,
+      a.pad,
+      a.dimRoundingMode,
+    );
   });
   register('Conv2DBackpropFilter', ({ inputs, attrs }) => {
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     assertSupported('Conv2DBackpropFilter', undefined, a.dataFormat);
-    return conv2dBackpropFilter(asTensor(inputs.x), asTensor(inputs.dy), a.filterShape, a.strides, a.pad, a.dimRoundingMode);
+    return conv2dBackpropFilter(
+      asTensor(inputs.x),
+      asTensor(inputs.dy),
+      a.filterShape,
+      a.strides,
+      a.pad,
+      a.dimRoundingMode,
+    );
   });
   register('DepthwiseConv2dNativeBackpropFilter', ({ inputs, attrs }) => {
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
     assertSupported('DepthwiseConv2dNativeBackpropFilter', a.dilations);
-    return depthwiseConv2dBackpropFilter(asTensor(inputs.x), asTensor(inputs.dy), a.filterShape, a.strides, a.pad, a.dimRoundingMode);
+    return depthwiseConv2dBackpropFilter(
+      asTensor(inputs.x),
+      asTensor(inputs.dy),
+      a.filterShape,
+      a.strides,
+      a.pad,
+      a.dimRoundingMode,
+    );
   });
   register('DepthwiseConv2dNativeBackpropInput', ({ inputs, attrs }) => {
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
     assertSupported('DepthwiseConv2dNativeBackpropInput', a.dilations);
-    return depthwiseConv2dBackpropInput(asTensor(inputs.dy), asTensor(inputs.filter), a.inputShape, a.strides, a.pad, a.dimRoundingMode);
+    return depthwiseConv2dBackpropInput(
+      asTensor(inputs.dy),
+      asTensor(inputs.filter),
+      a.inputShape,
+      a.strides,
+      a.pad,
+      a.dimRoundingMode,
+    );
   });
 }

@@ -8,11 +8,17 @@ describe('docs/configuration.md', () => {
   it('documents every variable with its default', () => {
     for (const spec of Object.values(CONFIG_SCHEMA)) {
       const row = doc.split('\n').find((line) => line.startsWith(`| \`${spec.name}\` |`));
-      expect([spec.name, row]).toEqual([spec.name, expect.stringContaining(spec.default !== undefined ? `\`${spec.default}\`` : '—')]);
+      expect([spec.name, row]).toEqual([
+        spec.name,
+        expect.stringContaining(spec.default !== undefined ? `\`${spec.default}\`` : '—'),
+      ]);
     }
   });
 
   it("documents every app's port and probes", () => {
-    for (const [app, spec] of Object.entries(APPS)) expect(doc).toContain(`| ${app} | ${spec.defaultPort} | \`${spec.probes.liveness}\` | \`${spec.probes.readiness}\` |`);
+    for (const [app, spec] of Object.entries(APPS))
+      expect(doc).toContain(
+        `| ${app} | ${spec.defaultPort} | \`${spec.probes.liveness}\` | \`${spec.probes.readiness}\` |`,
+      );
   });
 });

@@ -5,7 +5,16 @@ type Parsed = { [K in ConfigKey]: ReturnType<(typeof CONFIG_SCHEMA)[K]['parse']>
 
 export type StorageConfig =
   | { kind: 'fs'; dir: string }
-  | { kind: 's3'; endPoint: string; port?: number; useSSL: boolean; accessKey: string; secretKey: string; bucket: string; region: string };
+  | {
+      kind: 's3';
+      endPoint: string;
+      port?: number;
+      useSSL: boolean;
+      accessKey: string;
+      secretKey: string;
+      bucket: string;
+      region: string;
+    };
 
 /** The typed, validated configuration of one app. */
 export interface AppConfig {
@@ -25,7 +34,14 @@ export interface AppConfig {
   apiKeyCacheMs: number;
   inference: { concurrency: number; batchSize: number; batchWaitMs: number };
   explain: { concurrency: number };
-  jobs: { attempts: number; backoffMs: number; lockDurationMs: number; stalledIntervalMs: number; keepCompleted: number; keepFailed: number };
+  jobs: {
+    attempts: number;
+    backoffMs: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    keepCompleted: number;
+    keepFailed: number;
+  };
   heartbeatMaxAgeMs: number;
   shutdownTimeoutMs: number;
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
@@ -48,7 +64,10 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     }
   }
   const storage = storageConfig(raw, problems);
-  if ((raw.inferenceConcurrency ?? 0) < (raw.inferenceBatchSize ?? 0)) problems.push('INFERENCE_CONCURRENCY must be >= INFERENCE_BATCH_SIZE (the batcher only sees jobs the worker holds)');
+  if ((raw.inferenceConcurrency ?? 0) < (raw.inferenceBatchSize ?? 0))
+    problems.push(
+      'INFERENCE_CONCURRENCY must be >= INFERENCE_BATCH_SIZE (the batcher only sees jobs the worker holds)',
+    );
   if (problems.length > 0) throw new XrayError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`);
 
   const port = raw.port ?? APPS[app].defaultPort;
@@ -56,7 +75,10 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     app,
     logLevel: raw.logLevel!,
     port,
-    publicUrl: (raw.publicUrl ?? `http://localhost:${app === 'gateway' ? port : APPS.gateway.defaultPort}`).replace(/\/+$/, ''),
+    publicUrl: (raw.publicUrl ?? `http://localhost:${app === 'gateway' ? port : APPS.gateway.defaultPort}`).replace(
+      /\/+$/,
+      '',
+    ),
     redisUrl: raw.redisUrl!,
     queuePrefix: raw.queuePrefix!,
     databaseUrl: raw.databaseUrl!,
@@ -67,7 +89,11 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     maxFilesPerStudy: raw.maxFilesPerStudy!,
     rateLimit: { max: raw.rateLimitMax!, windowMs: raw.rateLimitWindowMs! },
     apiKeyCacheMs: raw.apiKeyCacheMs!,
-    inference: { concurrency: raw.inferenceConcurrency!, batchSize: raw.inferenceBatchSize!, batchWaitMs: raw.inferenceBatchWaitMs! },
+    inference: {
+      concurrency: raw.inferenceConcurrency!,
+      batchSize: raw.inferenceBatchSize!,
+      batchWaitMs: raw.inferenceBatchWaitMs!,
+    },
     explain: { concurrency: raw.explainConcurrency! },
     jobs: {
       attempts: raw.jobAttempts!,

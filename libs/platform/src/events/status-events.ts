@@ -23,9 +23,11 @@ export class StatusPublisher {
   }
 
   publish(event: Omit<InstanceStatusEvent, 'at'>): void {
-    this.client.emit<void, InstanceStatusEvent>(STATUS_EVENT_PATTERN, { ...event, at: new Date().toISOString() }).subscribe({
-      error: (error: Error) => this.logger.warn(`status event not published: ${error.message}`),
-    });
+    this.client
+      .emit<void, InstanceStatusEvent>(STATUS_EVENT_PATTERN, { ...event, at: new Date().toISOString() })
+      .subscribe({
+        error: (error: Error) => this.logger.warn(`status event not published: ${error.message}`),
+      });
   }
 
   async close(): Promise<void> {

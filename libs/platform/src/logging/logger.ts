@@ -28,7 +28,14 @@ export function createLogger(app: string, level = 'info'): Logger {
       const correlationId = correlation.getStore();
       return correlationId ? { correlationId } : {};
     },
-    redact: ['*.patientName', '*.patientId', '*.PatientName', '*.PatientID', 'req.headers.authorization', 'headers.authorization'],
+    redact: [
+      '*.patientName',
+      '*.patientId',
+      '*.PatientName',
+      '*.PatientID',
+      'req.headers.authorization',
+      'headers.authorization',
+    ],
   });
 }
 

@@ -8,7 +8,17 @@ import { StatusPublisher } from '../events/status-events';
 import type { Logger } from '../logging/logger';
 import type { HealthCheck } from '../observability/health';
 import { createQueue, createWebhookQueue, type TypedQueue } from '../queues/producer';
-import { CONFIG, DATA_SOURCE, EXPLAIN_QUEUE, INFERENCE_QUEUE, LOGGER, OBJECT_STORE, REDIS, STATUS_PUBLISHER, WEBHOOK_QUEUE } from './tokens';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  EXPLAIN_QUEUE,
+  INFERENCE_QUEUE,
+  LOGGER,
+  OBJECT_STORE,
+  REDIS,
+  STATUS_PUBLISHER,
+  WEBHOOK_QUEUE,
+} from './tokens';
 
 /**
  * The connections every app shares: config, logger, Postgres, object storage, Redis, the
@@ -37,7 +47,9 @@ export class InfraModule implements OnApplicationShutdown {
           useFactory: async () => {
             const ds = createDataSource(config.databaseUrl);
             // Postgres down at boot is not fatal: readiness reports it and checkDatabase reconnects.
-            await ds.initialize().catch((error: Error) => logger.error({ err: error.message }, 'postgres not reachable at boot'));
+            await ds
+              .initialize()
+              .catch((error: Error) => logger.error({ err: error.message }, 'postgres not reachable at boot'));
             return ds;
           },
         },
@@ -48,12 +60,27 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: WEBHOOK_QUEUE, useFactory: () => createWebhookQueue(config) },
         { provide: STATUS_PUBLISHER, useFactory: () => new StatusPublisher(config) },
       ],
-      exports: [CONFIG, LOGGER, DATA_SOURCE, OBJECT_STORE, REDIS, INFERENCE_QUEUE, EXPLAIN_QUEUE, WEBHOOK_QUEUE, STATUS_PUBLISHER],
+      exports: [
+        CONFIG,
+        LOGGER,
+        DATA_SOURCE,
+        OBJECT_STORE,
+        REDIS,
+        INFERENCE_QUEUE,
+        EXPLAIN_QUEUE,
+        WEBHOOK_QUEUE,
+        STATUS_PUBLISHER,
+      ],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.inference.close(), this.explain.close(), this.webhooks.close(), this.status.close()]);
+    await Promise.allSettled([
+      this.inference.close(),
+      this.explain.close(),
+      this.webhooks.close(),
+      this.status.close(),
+    ]);
     this.redis.disconnect();
     if (this.ds.isInitialized) await this.ds.destroy();
   }

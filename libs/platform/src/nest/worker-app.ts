@@ -33,7 +33,11 @@ export function workerAppModule(
   parts: { modelHost: Type<ModelHostLike>; createModelHost: () => ModelHostLike; processor: Type<ProcessorLike> },
 ): DynamicModule {
   // The model host and processor in their own module, so the observability module can import them too.
-  const partsModule: DynamicModule = { module: WorkerPartsModule, providers: [{ provide: parts.modelHost, useFactory: parts.createModelHost }, parts.processor], exports: [parts.modelHost, parts.processor] };
+  const partsModule: DynamicModule = {
+    module: WorkerPartsModule,
+    providers: [{ provide: parts.modelHost, useFactory: parts.createModelHost }, parts.processor],
+    exports: [parts.modelHost, parts.processor],
+  };
   return {
     module,
     imports: [
@@ -43,8 +47,19 @@ export function workerAppModule(
         app,
         imports: [partsModule],
         inject: [REDIS, DATA_SOURCE, OBJECT_STORE, parts.modelHost, parts.processor, ...QUEUE_TOKENS],
-        useFactory: (redis: Redis, ds: DataSource, store: ObjectStore, model: ModelHostLike, processor: ProcessorLike, ...queues: TypedQueue<any>[]) => ({
-          readiness: [...infraReadiness(redis, ds, store), model.readiness(), signalCheck('worker', () => processor.running, 'not taking jobs yet')],
+        useFactory: (
+          redis: Redis,
+          ds: DataSource,
+          store: ObjectStore,
+          model: ModelHostLike,
+          processor: ProcessorLike,
+          ...queues: TypedQueue<any>[]
+        ) => ({
+          readiness: [
+            ...infraReadiness(redis, ds, store),
+            model.readiness(),
+            signalCheck('worker', () => processor.running, 'not taking jobs yet'),
+          ],
           queues,
           heartbeatMaxAgeMs: config.heartbeatMaxAgeMs,
         }),

@@ -66,7 +66,11 @@ describe('worker progress heartbeat (real Redis, real BullMQ worker)', () => {
     const checks = [{ name: 'redis', check: () => direct.ping() }, heartbeatCheck(heartbeat, 2000)];
     try {
       await queue.add('explain', { instanceId: 'i1' });
-      for (let i = 0; i < 50 && !sample(await metrics.render(), 'xray_job_duration_seconds_count', { queue: 'explain' }); i++) {
+      for (
+        let i = 0;
+        i < 50 && !sample(await metrics.render(), 'xray_job_duration_seconds_count', { queue: 'explain' });
+        i++
+      ) {
         await sleep(100);
       }
       const text = await metrics.render();

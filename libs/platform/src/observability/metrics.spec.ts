@@ -55,7 +55,13 @@ describe('XrayMetrics', () => {
     expect(sample(text, 'xray_webhook_delivery_attempts_sum', { outcome: 'delivered' })).toBe(2);
     expect(sample(text, 'xray_job_duration_seconds_sum', { queue: 'explain', outcome: 'completed' })).toBe(1.5);
     expect(sample(text, 'xray_job_queue_wait_seconds_sum', { queue: 'explain' })).toBe(0.25);
-    expect(sample(text, 'xray_http_request_duration_seconds_count', { method: 'GET', route: '/v1/studies/:id', status: '200' })).toBe(1);
+    expect(
+      sample(text, 'xray_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/v1/studies/:id',
+        status: '200',
+      }),
+    ).toBe(1);
     expect(sample(text, 'xray_model_runtime_memory_bytes', { runtime: 'tfjs' })).toBe(4096);
     expect(sample(text, 'xray_model_runtime_tensors', { runtime: 'tfjs' })).toBe(7);
   });

@@ -20,7 +20,9 @@ class ThingsController {
 async function start(readiness: HealthCheck[], queues: Queue[] = []): Promise<{ app: INestApplication; url: string }> {
   const checkTimeoutMs = 500;
   @Module({
-    imports: [ObservabilityModule.forRootAsync({ app: 'gateway', useFactory: () => ({ readiness, queues, checkTimeoutMs }) })],
+    imports: [
+      ObservabilityModule.forRootAsync({ app: 'gateway', useFactory: () => ({ readiness, queues, checkTimeoutMs }) }),
+    ],
     controllers: [ThingsController],
   })
   class TestAppModule {}
@@ -80,13 +82,25 @@ describe('ObservabilityModule (real HTTP, Redis and Postgres)', () => {
     expect(scrape.headers.get('content-type')).toContain('text/plain');
     const text = await scrape.text();
     // Route templates, not raw URLs: both ids land in one series.
-    expect(sample(text, 'xray_http_request_duration_seconds_count', { route: '/v1/things/:id', status: '200', app: 'gateway' })).toBe(2);
+    expect(
+      sample(text, 'xray_http_request_duration_seconds_count', {
+        route: '/v1/things/:id',
+        status: '200',
+        app: 'gateway',
+      }),
+    ).toBe(2);
     expect(sample(text, 'xray_http_request_duration_seconds_count', { route: 'unmatched', status: '404' })).toBe(1);
     expect(sample(text, 'xray_queue_jobs', { queue: 'webhook', state: 'waiting' })).toBe(1);
   }, 30_000);
 
   it('reports a dependency that is down (and one that hangs) by name with 503', async () => {
-    const deadRedis = new IORedis({ host: '127.0.0.1', port: 1, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const deadRedis = new IORedis({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     const hanging: HealthCheck = { name: 'storage', check: () => new Promise(() => undefined) };
     const { app, url } = await start([redisCheck(deadRedis), postgresCheck(pool), hanging]);
     apps.push(app);

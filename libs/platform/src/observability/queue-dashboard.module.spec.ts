@@ -34,7 +34,11 @@ describe('QueueDashboardModule (real HTTP and Redis)', () => {
   });
 
   it('refuses requests without an admin key and asks browsers for credentials', async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer client-key' }, { authorization: 'Token admin-key' }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer client-key' },
+      { authorization: 'Token admin-key' },
+    ];
     for (const headers of attempts) {
       const res = await fetch(board, { headers });
       expect(res.status).toBe(401);
@@ -52,7 +56,9 @@ describe('QueueDashboardModule (real HTTP and Redis)', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
 
     const basic = `Basic ${Buffer.from('ops:admin-key').toString('base64')}`;
-    const api = await fetch(`${board}/api/queues?activeQueue=inference&status=waiting&page=1`, { headers: { authorization: basic } });
+    const api = await fetch(`${board}/api/queues?activeQueue=inference&status=waiting&page=1`, {
+      headers: { authorization: basic },
+    });
     expect(api.status).toBe(200);
     const body = await api.json();
     expect(body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['explain', 'inference', 'webhook']);

@@ -25,7 +25,10 @@ export interface ModelQueueWorkerOptions extends QueueWorkerOptions {
  * only once the model is, watched by the progress heartbeat, closes the model after draining,
  * and times each job's stages (bench/pipeline sums the `job stages` debug lines).
  */
-export abstract class ModelQueueWorker<N extends QueueName> extends QueueWorker<N> implements OnApplicationBootstrap, OnApplicationShutdown {
+export abstract class ModelQueueWorker<N extends QueueName>
+  extends QueueWorker<N>
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly host: ModelWorkerHost;
   private readonly watch: { metrics: XrayMetrics; heartbeat: ProgressHeartbeat };
 
@@ -51,7 +54,10 @@ export abstract class ModelQueueWorker<N extends QueueName> extends QueueWorker<
   protected async handle(job: Job<JobPayloads[N]>): Promise<JobOutcome> {
     const stages = new StageTimer();
     const outcome = await this.handleTimed(job, stages);
-    this.options.logger.debug({ instanceId: (job.data as { instanceId?: string }).instanceId, outcome, stages: stages.rounded() }, 'job stages');
+    this.options.logger.debug(
+      { instanceId: (job.data as { instanceId?: string }).instanceId, outcome, stages: stages.rounded() },
+      'job stages',
+    );
     return outcome;
   }
 }

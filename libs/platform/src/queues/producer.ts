@@ -9,7 +9,11 @@ export const JOB_PRIORITY = { stat: 1, routine: 5 } as const;
 export type TypedQueue<N extends QueueName> = Queue<JobPayloads[N]>;
 
 /** A producer for one queue with the retry policy every job of that queue gets. */
-export function createQueue<N extends QueueName>(name: N, config: AppConfig, overrides: JobsOptions = {}): TypedQueue<N> {
+export function createQueue<N extends QueueName>(
+  name: N,
+  config: AppConfig,
+  overrides: JobsOptions = {},
+): TypedQueue<N> {
   return new Queue<JobPayloads[N]>(name, {
     connection: redisOptions(config.redisUrl),
     prefix: config.queuePrefix,

@@ -19,7 +19,12 @@ class ScriptedWorker extends QueueWorker<'inference'> {
     const check = () => {
       if (!gate.open) throw new Error('closed');
     };
-    super('inference', { config, logger: createLogger('test', 'silent'), concurrency: 1, readiness: [{ name: 'gate', check }] });
+    super('inference', {
+      config,
+      logger: createLogger('test', 'silent'),
+      concurrency: 1,
+      readiness: [{ name: 'gate', check }],
+    });
   }
 
   protected async handle(job: Job<any>): Promise<JobOutcome> {
@@ -43,10 +48,22 @@ const until = async (condition: () => boolean, timeoutMs = 10_000) => {
 let config: AppConfig;
 let queue: TypedQueue<'inference'>;
 let worker: ScriptedWorker | undefined;
-const job = (instanceId: string) => ({ instanceId, studyId: 's', clientId: 'c', objectKey: 'k', correlationId: 'corr' });
+const job = (instanceId: string) => ({
+  instanceId,
+  studyId: 's',
+  clientId: 'c',
+  objectKey: 'k',
+  correlationId: 'corr',
+});
 
 beforeEach(() => {
-  config = loadConfig('inference-worker', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xqw'), JOB_BACKOFF_MS: '10', JOB_ATTEMPTS: '3', SHUTDOWN_TIMEOUT_MS: '300' });
+  config = loadConfig('inference-worker', {
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: uniqueName('xqw'),
+    JOB_BACKOFF_MS: '10',
+    JOB_ATTEMPTS: '3',
+    SHUTDOWN_TIMEOUT_MS: '300',
+  });
   queue = createQueue('inference', config);
 });
 

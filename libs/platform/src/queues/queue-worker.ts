@@ -65,7 +65,10 @@ export abstract class QueueWorker<N extends QueueName> {
       // A 'failed' outcome was already recorded by the handler itself.
       if (!job || error instanceof HandledFailure) return;
       const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (final) void this.onFinalFailure(job, error).catch((e) => logger.error({ err: e, jobId: job.id }, 'final-failure handler failed'));
+      if (final)
+        void this.onFinalFailure(job, error).catch((e) =>
+          logger.error({ err: e, jobId: job.id }, 'final-failure handler failed'),
+        );
     });
     this.worker.on('error', (error) => logger.error({ err: error, queue: this.queueName }, 'queue worker error'));
     void this.resumeWhenReady();

@@ -8,7 +8,10 @@ type Info = { runtime: ModelRuntime };
 
 describe('ModelThread', () => {
   it('reports a missing MODEL_DIR through readiness instead of crashing', async () => {
-    const thread = new ModelThread<unknown, unknown, Info>('/unused/thread.js', { modelDir: '/nonexistent/model', engine: 'auto' });
+    const thread = new ModelThread<unknown, unknown, Info>('/unused/thread.js', {
+      modelDir: '/nonexistent/model',
+      engine: 'auto',
+    });
     expect(() => thread.readiness().check()).toThrow(/MODEL_DIR \/nonexistent\/model does not exist/);
     await expect(thread.call({})).rejects.toThrow(/does not exist/);
     await thread.close();
@@ -26,12 +29,20 @@ describe('ModelThread', () => {
     );
     const logged: unknown[] = [];
     const logger = { info: (fields: unknown, message: string) => logged.push([fields, message]) } as never;
-    const thread = new ModelThread<number, number, Info & { modelDir: string }>(script, { modelDir: dir, engine: 'onnx' }, logger);
+    const thread = new ModelThread<number, number, Info & { modelDir: string }>(
+      script,
+      { modelDir: dir, engine: 'onnx' },
+      logger,
+    );
     try {
       const deadline = Date.now() + 10_000;
-      while ((await runHealthChecks([thread.readiness()])).status !== 'ok' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await runHealthChecks([thread.readiness()])).status !== 'ok' && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       const report = await runHealthChecks([thread.readiness()]);
-      expect(report.checks.model).toMatchObject({ status: 'up', detail: { engine: 'onnx', backend: 'cpu', threads: 2 } });
+      expect(report.checks.model).toMatchObject({
+        status: 'up',
+        detail: { engine: 'onnx', backend: 'cpu', threads: 2 },
+      });
       expect(thread.info.modelDir).toBe(dir);
       expect(logged).toEqual([[{ requested: 'onnx', engine: 'onnx', backend: 'cpu', threads: 2 }, 'model loaded']]);
       await expect(thread.call(21)).resolves.toBe(42);

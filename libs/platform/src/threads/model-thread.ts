@@ -48,11 +48,17 @@ export class ModelThread<Req, Res, Info extends { runtime: ModelRuntime }> {
   constructor(script: string, settings: ModelThreadData, logger?: Logger) {
     const dir = path.resolve(settings.modelDir);
     if (existsSync(dir)) {
-      this.thread = new ThreadHost<Req, Res, Info>(script, { ...settings, modelDir: dir } satisfies ModelThreadData, ({ runtime }) => {
-        logger?.info({ requested: settings.engine, ...runtime }, 'model loaded');
-        if (runtime.fallback) logger?.warn({ engine: runtime.engine, explainEngine: runtime.explainEngine }, runtime.fallback);
-      });
-    } else this.missing = `MODEL_DIR ${dir} does not exist: set MODEL_DIR to a model package folder (docs/configuration.md)`;
+      this.thread = new ThreadHost<Req, Res, Info>(
+        script,
+        { ...settings, modelDir: dir } satisfies ModelThreadData,
+        ({ runtime }) => {
+          logger?.info({ requested: settings.engine, ...runtime }, 'model loaded');
+          if (runtime.fallback)
+            logger?.warn({ engine: runtime.engine, explainEngine: runtime.explainEngine }, runtime.fallback);
+        },
+      );
+    } else
+      this.missing = `MODEL_DIR ${dir} does not exist: set MODEL_DIR to a model package folder (docs/configuration.md)`;
   }
 
   private ready(): ThreadHost<Req, Res, Info> {

@@ -98,9 +98,17 @@ export function serveThread<Req, Res>(init: () => Promise<ThreadHandler<Req, Res
         queue = queue.then(async () => {
           try {
             const { result, transfer } = await handler.handle(request);
-            port.postMessage({ type: 'result', id, result, memory: handler.memory?.() } satisfies FromThread<Res>, transfer ?? []);
+            port.postMessage(
+              { type: 'result', id, result, memory: handler.memory?.() } satisfies FromThread<Res>,
+              transfer ?? [],
+            );
           } catch (error) {
-            port.postMessage({ type: 'error', id, message: (error as Error).message, memory: handler.memory?.() } satisfies FromThread<Res>);
+            port.postMessage({
+              type: 'error',
+              id,
+              message: (error as Error).message,
+              memory: handler.memory?.(),
+            } satisfies FromThread<Res>);
           }
         });
       });

@@ -66,7 +66,9 @@ export async function decodeCompressedFrame(
   const declared = declaredFrameSize(encoding, encoded);
   // JPEG may leave the height to a later DNL marker (0 here).
   if (declared && (declared.width !== px.columns || (declared.height !== 0 && declared.height !== px.rows))) {
-    throw corrupt(`the ${encoding} bitstream declares ${declared.width}x${declared.height}, the header ${px.columns}x${px.rows}`);
+    throw corrupt(
+      `the ${encoding} bitstream declares ${declared.width}x${declared.height}, the header ${px.columns}x${px.rows}`,
+    );
   }
   await ready();
   // Colour JPEG: let libjpeg turn whatever colour space the bitstream holds (JFIF/Adobe markers,
@@ -99,7 +101,11 @@ export async function decodeCompressedFrame(
         `not the ${px.columns}x${px.rows} frame the header describes`,
     );
   }
-  return { bytes, photometric: decodedPhotometric(encoding, decoded, px), planarConfiguration: decoded.getPlanarConfiguration() ?? 0 };
+  return {
+    bytes,
+    photometric: decodedPhotometric(encoding, decoded, px),
+    planarConfiguration: decoded.getPlanarConfiguration() ?? 0,
+  };
 }
 
 /**
@@ -108,6 +114,7 @@ export async function decodeCompressedFrame(
  */
 function decodedPhotometric(encoding: PixelEncoding, decoded: Context, px: PixelModule): string {
   const reported = decoded.getPhotometricInterpretation() ?? px.photometric;
-  if ((encoding === 'jpeg2000' || encoding === 'htj2k') && (reported === 'YBR_ICT' || reported === 'YBR_RCT')) return 'RGB';
+  if ((encoding === 'jpeg2000' || encoding === 'htj2k') && (reported === 'YBR_ICT' || reported === 'YBR_RCT'))
+    return 'RGB';
   return reported;
 }

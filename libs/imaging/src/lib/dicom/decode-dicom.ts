@@ -47,7 +47,10 @@ async function readStoredFrame(bytes: Uint8Array): Promise<StoredFrame> {
   if (!pixelData) throw notAnImage(`no Pixel Data (7FE0,0010) in this ${describeSopClass(dataSet)}`);
   const syntax = findTransferSyntax(transferSyntaxUid);
   if (!syntax) {
-    throw new XrayError('UNSUPPORTED_TRANSFER_SYNTAX', `The DICOM transfer syntax ${transferSyntaxUid} is not supported.`);
+    throw new XrayError(
+      'UNSUPPORTED_TRANSFER_SYNTAX',
+      `The DICOM transfer syntax ${transferSyntaxUid} is not supported.`,
+    );
   }
   const px = readPixelModule(dataSet);
   const pixelCount = px.rows * px.columns;
@@ -116,7 +119,13 @@ function render(frame: StoredFrame): { pixels: Uint8Array; window: WindowUsed } 
     invert: frame.photometric === 'MONOCHROME1',
   };
   return renderGrey(
-    { samples: frame.samples, bitsAllocated: px.bitsAllocated === 1 ? 8 : px.bitsAllocated, bitsStored: px.bitsStored, highBit: px.highBit, signed: px.signed },
+    {
+      samples: frame.samples,
+      bitsAllocated: px.bitsAllocated === 1 ? 8 : px.bitsAllocated,
+      bitsStored: px.bitsStored,
+      highBit: px.highBit,
+      signed: px.signed,
+    },
     pipeline,
   );
 }

@@ -11,7 +11,8 @@ export function readMetadata(ds: DataSet, transferSyntaxUid: string): ImageMetad
       return undefined;
     }
   };
-  const number = (value: number | undefined): number | undefined => (value !== undefined && Number.isFinite(value) ? value : undefined);
+  const number = (value: number | undefined): number | undefined =>
+    value !== undefined && Number.isFinite(value) ? value : undefined;
   const facts: ImageMetadata = {
     sopInstanceUid: text('x00080018'),
     studyInstanceUid: text('x0020000d'),

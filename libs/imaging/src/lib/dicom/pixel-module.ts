@@ -24,14 +24,17 @@ export function readPixelModule(ds: DataSet): PixelModule {
   if (rows * columns > MAX_PIXELS) throw corrupt(`image of ${columns}x${rows} pixels is too large`);
   if (![1, 8, 16, 32].includes(bitsAllocated)) throw corrupt(`Bits Allocated ${bitsAllocated} is not 1, 8, 16 or 32`);
   const bitsStored = ds.uint16('x00280101') ?? bitsAllocated;
-  if (bitsStored < 1 || bitsStored > bitsAllocated) throw corrupt(`Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`);
+  if (bitsStored < 1 || bitsStored > bitsAllocated)
+    throw corrupt(`Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`);
   let highBit = ds.uint16('x00280102') ?? bitsStored - 1;
   // Some writers put nonsense here; the pixel cell layout rule (PS3.5 8.1.1) makes bitsStored-1 the safe reading.
   if (highBit < bitsStored - 1 || highBit >= bitsAllocated) highBit = bitsStored - 1;
   const samplesPerPixel = ds.uint16('x00280002') ?? 1;
-  if (samplesPerPixel !== 1 && samplesPerPixel !== 3) throw corrupt(`Samples per Pixel ${samplesPerPixel} is not 1 or 3`);
+  if (samplesPerPixel !== 1 && samplesPerPixel !== 3)
+    throw corrupt(`Samples per Pixel ${samplesPerPixel} is not 1 or 3`);
   const numberOfFrames = ds.intString('x00280008') ?? 1;
-  if (!Number.isFinite(numberOfFrames) || numberOfFrames < 1) throw corrupt(`Number of Frames ${numberOfFrames} is invalid`);
+  if (!Number.isFinite(numberOfFrames) || numberOfFrames < 1)
+    throw corrupt(`Number of Frames ${numberOfFrames} is invalid`);
   const photometric = (ds.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).trim().toUpperCase();
   return {
     rows,

@@ -20,7 +20,11 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Runs `images` through tfjs (one pass: Grad-CAM++ of the predicted classes, whose logits give the probabilities) and through both exported graphs. */
-export async function compareWithTfjs(model: tf.LayersModel, layer: string, images: Float32Array[]): Promise<Comparison> {
+export async function compareWithTfjs(
+  model: tf.LayersModel,
+  layer: string,
+  images: Float32Array[],
+): Promise<Comparison> {
   const [, h, w, c] = model.inputs[0].shape as number[];
   const batch = new Float32Array(images.length * h * w * c);
   images.forEach((image, i) => batch.set(image, i * image.length));
@@ -46,6 +50,7 @@ export async function compareWithTfjs(model: tf.LayersModel, layer: string, imag
   return {
     probabilities: maxDiff(probabilities.data as Float32Array, expectedProbabilities),
     map: maxDiff(explained.map.data as Float32Array, expectedMaps),
-    sameClasses: Array.from(explained.explained_class.data as BigInt64Array, Number).join() === oracle.classIndices.join(),
+    sameClasses:
+      Array.from(explained.explained_class.data as BigInt64Array, Number).join() === oracle.classIndices.join(),
   };
 }

@@ -22,22 +22,45 @@ function relu6(x: L, name: string): L {
 /** MobileNetV2-style: stride-2 ZeroPadding + valid depthwise, residual Add, ReLU6, GAP, Dense softmax. */
 export function tinyMobileNet(size = 64, classes = 5, seed = 1): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 3], name: 'input_1' });
-  let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' }).apply(input) as L;
+  let x = tf.layers
+    .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'Conv1' })
+    .apply(input) as L;
   x = relu6(bn(x, 'bn_Conv1'), 'Conv1_relu');
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'expanded_conv_depthwise' }).apply(x) as L;
+  x = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'expanded_conv_depthwise' })
+    .apply(x) as L;
   x = relu6(bn(x, 'expanded_conv_depthwise_BN'), 'expanded_conv_depthwise_relu');
   x = tf.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false, name: 'expanded_conv_project' }).apply(x) as L;
   let shortcut = bn(x, 'expanded_conv_project_BN');
   x = tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, name: 'block_1_expand' }).apply(shortcut) as L;
   x = relu6(bn(x, 'block_1_expand_BN'), 'block_1_expand_relu');
-  x = tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: 'block_1_pad' }).apply(x) as L;
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', depthMultiplier: 2, useBias: false, name: 'block_1_depthwise' }).apply(x) as L;
+  x = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [0, 1],
+        [0, 1],
+      ],
+      name: 'block_1_pad',
+    })
+    .apply(x) as L;
+  x = tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      strides: 2,
+      padding: 'valid',
+      depthMultiplier: 2,
+      useBias: false,
+      name: 'block_1_depthwise',
+    })
+    .apply(x) as L;
   x = relu6(bn(x, 'block_1_depthwise_BN'), 'block_1_depthwise_relu');
   x = tf.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false, name: 'block_1_project' }).apply(x) as L;
   shortcut = bn(x, 'block_1_project_BN');
   x = tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, name: 'block_2_expand' }).apply(shortcut) as L;
   x = relu6(bn(x, 'block_2_expand_BN'), 'block_2_expand_relu');
-  x = tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'block_2_depthwise' }).apply(x) as L;
+  x = tf.layers
+    .depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, name: 'block_2_depthwise' })
+    .apply(x) as L;
   x = relu6(bn(x, 'block_2_depthwise_BN'), 'block_2_depthwise_relu');
   x = tf.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false, name: 'block_2_project' }).apply(x) as L;
   x = bn(x, 'block_2_project_BN');
@@ -67,7 +90,9 @@ export function tinyDenseNet(size = 64, classes = 5): tf.LayersModel {
       y = tf.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, name: `${p}_1_conv` }).apply(y) as L;
       y = bn(y, `${p}_1_bn`);
       y = tf.layers.activation({ activation: 'relu', name: `${p}_1_relu` }).apply(y) as L;
-      y = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: `${p}_2_conv` }).apply(y) as L;
+      y = tf.layers
+        .conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false, name: `${p}_2_conv` })
+        .apply(y) as L;
       x = tf.layers.concatenate({ axis: -1, name: `${p}_concat` }).apply([x, y]) as L;
     }
     return x;
@@ -100,8 +125,13 @@ export function tinyDenseNet(size = 64, classes = 5): tf.LayersModel {
  */
 export function seedWeights(model: tf.LayersModel, seed = 1): tf.LayersModel {
   let s = seed;
-  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-  const batchNorm: Record<string, () => number> = { gamma: () => 0.5 + rand(), beta: () => rand() - 0.5, moving_mean: () => (rand() - 0.5) * 0.4, moving_variance: () => 0.5 + rand() };
+  const rand = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  const batchNorm: Record<string, () => number> = {
+    gamma: () => 0.5 + rand(),
+    beta: () => rand() - 0.5,
+    moving_mean: () => (rand() - 0.5) * 0.4,
+    moving_variance: () => 0.5 + rand(),
+  };
   const visit = (layer: tf.layers.Layer) => {
     if (layer instanceof tf.LayersModel) return layer.layers.forEach(visit);
     const isBatchNorm = layer.getClassName() === 'BatchNormalization';
@@ -116,7 +146,10 @@ export function seedWeights(model: tf.LayersModel, seed = 1): tf.LayersModel {
       if (!kind.endsWith('kernel')) return w.read().clone();
       const receptiveField = shape.slice(0, -2).reduce((a, b) => a * b, 1);
       const limit = Math.sqrt(6 / (receptiveField * (shape[shape.length - 2] + shape[shape.length - 1])));
-      return tf.tensor(Float32Array.from({ length: size }, () => (2 * rand() - 1) * limit), shape);
+      return tf.tensor(
+        Float32Array.from({ length: size }, () => (2 * rand() - 1) * limit),
+        shape,
+      );
     });
     if (values.length > 0) layer.setWeights(values);
     values.forEach((t) => t.dispose());
@@ -153,7 +186,12 @@ export async function testImage(size: number, index = 0): Promise<Float32Array> 
  * replaces `layer`'s output by a differentiable tensor A, and differentiates the class logit
  * (the final softmax skipped). Map normalised by its maximum, as the ONNX graph does.
  */
-export function gradCamOracle(model: tf.LayersModel, image: Float32Array, layer: string, classIndex: number): { map: Float32Array; shape: number[] } {
+export function gradCamOracle(
+  model: tf.LayersModel,
+  image: Float32Array,
+  layer: string,
+  classIndex: number,
+): { map: Float32Array; shape: number[] } {
   const [, h, w, c] = model.inputs[0].shape as number[];
   return tf.tidy(() => {
     const x = tf.tensor4d(image, [1, h, w, c]);
@@ -165,7 +203,11 @@ export function gradCamOracle(model: tf.LayersModel, image: Float32Array, layer:
     const g3 = g2.mul(g);
     const sumA = A.sum([1, 2], true);
     const denominator = g2.mul(2).add(sumA.mul(g3));
-    const alpha = tf.where(denominator.equal(0), tf.zerosLike(g2), g2.div(tf.where(denominator.equal(0), tf.onesLike(denominator), denominator)));
+    const alpha = tf.where(
+      denominator.equal(0),
+      tf.zerosLike(g2),
+      g2.div(tf.where(denominator.equal(0), tf.onesLike(denominator), denominator)),
+    );
     const weights = alpha.mul(g.relu()).sum([1, 2], true);
     const cam = weights.mul(A).sum(3).relu();
     const max = cam.max();
@@ -175,7 +217,13 @@ export function gradCamOracle(model: tf.LayersModel, image: Float32Array, layer:
 }
 
 /** Runs the flattened graph eagerly; with `replacement`, only what depends on `layer` is recomputed (the rest comes from `cache`). */
-function run(model: any, inputs: tf.Tensor[], layer: string, cache: Map<number, tf.Tensor>, replacement?: tf.Tensor): { output: tf.Tensor; target?: tf.Tensor } {
+function run(
+  model: any,
+  inputs: tf.Tensor[],
+  layer: string,
+  cache: Map<number, tf.Tensor>,
+  replacement?: tf.Tensor,
+): { output: tf.Tensor; target?: tf.Tensor } {
   let target: tf.Tensor | undefined;
   const dependent = new Set<number>();
   const walk = (m: any, ins: tf.Tensor[], outermost: boolean, inputIds: number[]): tf.Tensor[] => {
@@ -184,7 +232,9 @@ function run(model: any, inputs: tf.Tensor[], layer: string, cache: Map<number, 
       values.set(t.id, ins[i]);
       if (inputIds[i] !== undefined && dependent.has(inputIds[i])) dependent.add(t.id);
     });
-    const depths = Object.keys(m.nodesByDepth).map(Number).sort((a, b) => b - a);
+    const depths = Object.keys(m.nodesByDepth)
+      .map(Number)
+      .sort((a, b) => b - a);
     for (const depth of depths) {
       for (const node of m.nodesByDepth[depth]) {
         const l = node.outboundLayer;
@@ -199,7 +249,8 @@ function run(model: any, inputs: tf.Tensor[], layer: string, cache: Map<number, 
           out = walk(l, args, false, ids)[0];
           if (dependent.has(l.outputs[0].id)) dependent.add(outId);
         } else if (replacement && !depends && l.name !== layer && cache.has(outId)) out = cache.get(outId) as tf.Tensor;
-        else if (isLast && l.getConfig().activation === 'softmax') out = tf.matMul(args[0], l.getWeights()[0]).add(l.getWeights()[1]);
+        else if (isLast && l.getConfig().activation === 'softmax')
+          out = tf.matMul(args[0], l.getWeights()[0]).add(l.getWeights()[1]);
         else out = l.apply(args.length === 1 ? args[0] : args) as tf.Tensor;
         if (l.name === layer) {
           target = out;
