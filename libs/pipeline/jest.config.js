@@ -1,0 +1,6 @@
+module.exports = {
+  ...require('../../jest.preset'),
+  displayName: 'pipeline',
+  rootDir: __dirname,
+  passWithNoTests: true,
+};
