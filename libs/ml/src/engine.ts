@@ -1,5 +1,6 @@
 import type { ConfidenceBand, LabelProbability } from '@xray/shared';
 import type { ModelCard } from './model-card';
+import type { OodResult } from './ood/ood-model';
 
 /** One image's classification. `probabilities` are after temperature scaling. */
 export interface Classification {
@@ -9,6 +10,8 @@ export interface Classification {
   band: ConfidenceBand;
   probabilities: number[];
   top5: LabelProbability[];
+  /** Out-of-distribution score and verdict, when the package has an OOD model (card.ood). */
+  ood?: OodResult;
 }
 
 /**

@@ -1,5 +1,6 @@
 export * from './model-card';
 export * from './engine';
+export * from './ood';
 export * from './package/package-source';
 export * from './package/card-validation';
 export * from './package/model-package';

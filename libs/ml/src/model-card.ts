@@ -26,4 +26,29 @@ export interface ModelCard {
   weightsSha256: string;
   /** Files of other engines' graphs, relative to the package folder. */
   onnx?: { model?: string; gradcam?: string };
+  /** Out-of-distribution warning: Mahalanobis distance of the pooled features (libs/ml/src/ood). */
+  ood?: OodCard;
+}
+
+export interface OodCard {
+  /** Binary file in the package (float32 means, components, variances) and its sha256. */
+  file: string;
+  sha256: string;
+  /** The layer whose output is the feature vector (the global average pooling before the head). */
+  featureLayer: string;
+  dimensions: number;
+  classes: number;
+  components: number;
+  residualVariance: number;
+  /** Scores above it get the `out-of-distribution` warning. */
+  threshold: number;
+  /** How the model and threshold were fitted. */
+  fit: {
+    trainImages: number;
+    shrinkage: number;
+    /** Share of validation images whose score the threshold should leave above it (e.g. 0.01). */
+    targetValidationShare: number;
+    validationImages: number;
+    validationShareAbove: number;
+  };
 }

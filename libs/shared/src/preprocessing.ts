@@ -15,3 +15,17 @@ export interface PreprocessingSpec {
   normalization: Normalization;
   resize: ResizeMode;
 }
+
+const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+/** One 8-bit grey level (0-255) of a rendering as the model's input value for `channel`. */
+export function normalizePixel(kind: Normalization, value: number, channel: number): number {
+  switch (kind) {
+    case 'minus1to1':
+      return value / 127.5 - 1;
+    case 'zero1':
+      return value / 255;
+    case 'imagenet':
+      return (value / 255 - IMAGENET.mean[channel]) / IMAGENET.std[channel];
+  }
+}

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { decodeImage, toModelInput, type DecodedImage } from '@xray/imaging';
-import { createEngine, type InferenceEngine } from '@xray/ml';
+import { createEngine, type InferenceEngine, OUT_OF_DISTRIBUTION } from '@xray/ml';
 import { XrayError } from '@xray/shared';
 import { DEFAULT_MODEL_DIR, progressDisplay } from './train';
 
@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .description('Classify radiographs (DICOM, PNG or JPEG) by body part: label, confidence band and top 5.')
     .argument('<files...>', 'image files')
     .option('--model <dir>', 'model package folder', DEFAULT_MODEL_DIR)
-    .option('--json', 'one JSON line per file: file, label, classIndex, confidence, band, top5, ms (or file + error)')
+    .option('--json', 'one JSON line per file: file, label, classIndex, confidence, band, top5, ood and warnings (when the model has an OOD model), ms (or file + error)')
     .action(async (files: string[], options: ClassifyOptions) => {
       const engine = await openEngine(options.model, Boolean(options.json));
       const progress = files.length > 1 ? progressDisplay('classify') : undefined;
@@ -71,6 +71,9 @@ export function register(program: Command): void {
               confidence: r.confidence,
               band: r.band,
               top5: r.top5,
+              ...(r.ood
+                ? { ood: r.ood, warnings: r.ood.outOfDistribution ? [OUT_OF_DISTRIBUTION] : [] }
+                : {}),
               ms: Math.round(performance.now() - started),
             };
           } catch (error) {
@@ -93,5 +96,8 @@ function humanLine(line: Record<string, any>): string {
   const others = (line.top5 as Array<{ label: string; probability: number }>)
     .slice(1, 3)
     .map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`);
-  return `${line.file}: ${line.label} ${(100 * line.confidence).toFixed(1)}% (${line.band}); next: ${others.join(', ')}; ${line.ms} ms`;
+  const ood = line.ood?.outOfDistribution
+    ? `; WARNING ${OUT_OF_DISTRIBUTION} (score ${line.ood.score.toFixed(2)} > ${line.ood.threshold.toFixed(2)}): not a radiograph?`
+    : '';
+  return `${line.file}: ${line.label} ${(100 * line.confidence).toFixed(1)}% (${line.band}); next: ${others.join(', ')}${ood}; ${line.ms} ms`;
 }

@@ -8,6 +8,7 @@ interface EvaluateOptions {
   labels: string;
   json?: boolean;
   threads?: string;
+  robustness: boolean;
 }
 
 export function register(program: Command): void {
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .option('--model <dir>', 'model package folder', DEFAULT_MODEL_DIR)
     .option('--json', 'print the full report as one JSON document (schema: docs/training.md)')
     .option('--threads <n>', 'wasm threads (default: all cores)')
+    .option('--no-robustness', 'skip the robustness check (each image again under 10 fixed rendering changes)')
     .action(async (options: EvaluateOptions) => {
       const engine = await createTfjsEngine(options.model, {
         threads: options.threads ? Number(options.threads) : undefined,
@@ -32,6 +34,7 @@ export function register(program: Command): void {
           imagesDir: options.images,
           labelsCsv: options.labels,
           preprocess: servingPreprocess,
+          ...(options.robustness ? {} : { perturbations: [] }),
           onProgress: (done, total) => progress.update(done, total),
         });
         progress.stop();
@@ -63,9 +66,28 @@ function formatReport(report: EvaluationReport): string {
       (c) =>
         `  ${c.label.padEnd(18)} ${String(c.support).padStart(7)}  ${percent(c.precision)}    ${percent(c.recall)}`,
     ),
+    ...robustnessLines(report),
+    ...(report.outOfDistribution
+      ? [
+          `out-of-distribution warning (score > ${report.outOfDistribution.threshold.toFixed(3)}): ${report.outOfDistribution.flagged} images (${percent(report.outOfDistribution.share).trim()})`,
+          ...report.outOfDistribution.files.map((file) => `  ${file}`),
+        ]
+      : []),
     `confusion matrix (rows: reference, columns: predicted; classes in label order)`,
     ...m.confusion.map((row, k) => `  ${String(k).padStart(2)} ${row.map((n) => String(n).padStart(4)).join('')}`),
     `${report.timing.msPerImage.toFixed(1)} ms/image (decode + preprocess ${report.timing.msPerImagePreprocess.toFixed(1)}, model ${report.timing.msPerImageModel.toFixed(1)})`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function robustnessLines(report: EvaluationReport): string[] {
+  const r = report.robustness;
+  if (!r) return [];
+  return [
+    `robustness under ${r.perturbations} fixed rendering changes: label kept on ${percent(r.labelKept).trim()} of images under all of them, mean top-1 confidence change ${r.meanConfidenceChange.toFixed(3)}`,
+    ...r.perPerturbation.map(
+      (p) =>
+        `  ${p.name.padEnd(22)} label kept ${percent(p.labelKept)}   confidence change ${p.meanConfidenceChange.toFixed(3)}`,
+    ),
+  ];
 }

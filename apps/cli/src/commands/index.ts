@@ -9,6 +9,7 @@ import { register as migrate } from './migrate';
 import { register as train } from './train';
 import { register as evaluate } from './evaluate';
 import { register as exportOnnx } from './export-onnx';
+import { register as fitOod } from './fit-ood';
 
 export const COMMANDS: Array<(program: Command) => void> = [
   inspect,
@@ -21,4 +22,5 @@ export const COMMANDS: Array<(program: Command) => void> = [
   train,
   evaluate,
   exportOnnx,
+  fitOod,
 ];

@@ -7,6 +7,7 @@ import { BODY_PART_LABELS, type Normalization, type PreprocessingSpec, type Resi
 import { decodeImage, toModelInput } from '@xray/imaging';
 import {
   DEFAULT_FINE_TUNE,
+  DEFAULT_PHOTOMETRIC,
   DEFAULT_TRAINING,
   initTfjsBackend,
   loadTrainingBackbone,
@@ -66,7 +67,7 @@ export function progressDisplay(title: string): {
 }
 
 /** Parses a numeric option; a bad value is a clear error, not a NaN deep inside training. */
-function numberOption(name: string, value: string, min: number, integer = false): number {
+export function numberOption(name: string, value: string, min: number, integer = false): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < min || (integer && !Number.isInteger(parsed))) {
     throw new XrayError(
@@ -83,6 +84,10 @@ function trainingConfig(options: TrainOptions): TrainingConfig {
     validationFraction: numberOption('validation-fraction', options.validationFraction, 0.01),
     seed: numberOption('seed', options.seed, 0, true),
     augmentedCopies: numberOption('augmented-copies', options.augmentedCopies, 0, true),
+    augmentation: {
+      ...DEFAULT_TRAINING.augmentation,
+      ...(options.photometric === 'default' ? { photometric: DEFAULT_PHOTOMETRIC } : {}),
+    },
     classWeighting: options.classWeighting,
     head: {
       ...DEFAULT_TRAINING.head,
@@ -119,6 +124,7 @@ interface TrainOptions {
   validationFraction: string;
   seed: string;
   augmentedCopies: string;
+  photometric: 'none' | 'default';
   hidden: string;
   dropout: string;
   learningRate: string;
@@ -172,6 +178,14 @@ export function register(program: Command): void {
     )
     .option('--seed <n>', 'seed for the split, augmentation and initialisation', String(DEFAULT_TRAINING.seed))
     .option('--augmented-copies <n>', 'augmented copies per training image', String(DEFAULT_TRAINING.augmentedCopies))
+    .addOption(
+      new Option(
+        '--photometric <ranges>',
+        'photometric augmentation of the augmented copies (contrast, brightness, gamma, window, min-max vs VOI-clipped rendering, blur, noise): default = the ranges in docs/training.md',
+      )
+        .choices(['none', 'default'])
+        .default('none'),
+    )
     .option(
       '--hidden <units>',
       'hidden Dense units in the head (0 = linear head)',

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { PreprocessingSpec } from '@xray/shared';
+import { normalizePixel, type PreprocessingSpec } from '@xray/shared';
 import type { DecodedImage } from './types';
 
 /**
@@ -13,9 +13,8 @@ import type { DecodedImage } from './types';
 export async function toModelInput(image: DecodedImage, spec: PreprocessingSpec): Promise<Float32Array> {
   const resized = await resizeGrey(image, spec.width, spec.height, spec.resize);
   const out = new Float32Array(spec.width * spec.height * spec.channels);
-  const normalise = normaliser(spec.normalization);
   for (let i = 0, o = 0; i < resized.length; i++) {
-    for (let c = 0; c < spec.channels; c++, o++) out[o] = normalise(resized[i], c);
+    for (let c = 0; c < spec.channels; c++, o++) out[o] = normalizePixel(spec.normalization, resized[i], c);
   }
   return out;
 }
@@ -35,17 +34,4 @@ export async function resizeGrey(
   if (data.length !== width * height)
     throw new Error(`resize produced ${data.length} bytes for ${width}x${height} grey`);
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
-}
-
-const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
-
-function normaliser(kind: PreprocessingSpec['normalization']): (value: number, channel: number) => number {
-  switch (kind) {
-    case 'minus1to1':
-      return (v) => v / 127.5 - 1;
-    case 'zero1':
-      return (v) => v / 255;
-    case 'imagenet':
-      return (v, c) => (v / 255 - IMAGENET.mean[c]) / IMAGENET.std[c];
-  }
 }

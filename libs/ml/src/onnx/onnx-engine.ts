@@ -7,10 +7,12 @@ import { XrayError } from '@xray/shared';
 import { calibratedSoftmax, joinBatch, toClassification } from '../classification';
 import type { Classification, EngineInfo, GradCamMap, InferenceEngine } from '../engine';
 import type { ModelCard } from '../model-card';
+import { type OodModel, oodResult, readOodModel } from '../ood/ood-model';
 import { readModelCard, type ModelPackage } from '../package/model-package';
 import { packageReader, type ModelPackageSource, type PackageReader } from '../package/package-source';
 import type { EngineLogger } from '../tfjs/tfjs-engine';
 import { readOnnxMetadata } from './graph-builder';
+import { FEATURES_OUTPUT } from './export-model';
 import { gradCamFileFor, WEIGHTS_METADATA } from './package-export';
 
 export type OnnxProvider = 'cuda' | 'cpu';
@@ -63,7 +65,14 @@ export async function createOnnxEngine(
   const providers: OnnxProvider[] = options.providers ?? (cudaInstalled() ? ['cuda', 'cpu'] : ['cpu']);
   const sessions = new SessionFactory(reader, card, threads, providers);
   const classifier = await sessions.open(card.onnx.model);
-  const engine = new OnnxEngine(card, sessions, classifier, options.maxBatch ?? 16, {
+  const ood = await readOodModel(reader, card);
+  if (ood && !classifier.outputNames.includes(FEATURES_OUTPUT)) {
+    throw new XrayError(
+      'MODEL_INVALID',
+      `${reader.description}/${card.onnx.model} has no "${FEATURES_OUTPUT}" output for the out-of-distribution model; run \`xray export-onnx\` again`,
+    );
+  }
+  const engine = new OnnxEngine(card, sessions, classifier, options.maxBatch ?? 16, ood, {
     engine: 'onnx',
     backend: sessions.provider,
     threads,
@@ -148,6 +157,7 @@ export class OnnxEngine implements InferenceEngine {
     private readonly sessions: SessionFactory,
     private readonly classifier: ort.InferenceSession,
     private readonly maxBatch: number,
+    private readonly ood: OodModel | undefined,
     readonly info: EngineInfo,
   ) {}
 
@@ -161,16 +171,24 @@ export class OnnxEngine implements InferenceEngine {
     const results: Classification[] = [];
     for (let start = 0; start < batch.length; start += this.maxBatch) {
       const chunk = batch.slice(start, start + this.maxBatch);
-      const output = await this.classifier.run({ input: this.toTensor(chunk, start) }, ['logits']);
+      const output = await this.classifier.run(
+        { input: this.toTensor(chunk, start) },
+        this.ood ? ['logits', FEATURES_OUTPUT] : ['logits'],
+      );
       const logits = output.logits.data as Float32Array;
       const classes = this.card.labels.length;
-      for (let i = 0; i < chunk.length; i++)
-        results.push(
-          toClassification(
-            calibratedSoftmax(logits.subarray(i * classes, (i + 1) * classes), this.card.temperature),
-            this.card,
-          ),
+      const features = output[FEATURES_OUTPUT]?.data as Float32Array | undefined;
+      for (let i = 0; i < chunk.length; i++) {
+        const classification = toClassification(
+          calibratedSoftmax(logits.subarray(i * classes, (i + 1) * classes), this.card.temperature),
+          this.card,
         );
+        if (this.ood && features) {
+          const size = features.length / chunk.length;
+          classification.ood = oodResult(this.ood, features.subarray(i * size, (i + 1) * size));
+        }
+        results.push(classification);
+      }
     }
     return results;
   }

@@ -47,7 +47,7 @@ export async function exportOnnxPackage(
       card.gradcam.targetLayer,
       ...(card.gradcam.animationLayers ?? []).filter((l) => l !== card.gradcam.targetLayer),
     ];
-    const classifier = exportClassifier(model, metadata);
+    const classifier = exportClassifier(model, metadata, card.ood?.featureLayer);
     const maxDifference = await verifyClassifier(model, classifier);
     const files = layers.map((layer) => gradCamFileFor(withOnnx, layer) as string);
     const total = files.length + 1;
@@ -66,7 +66,8 @@ export async function exportOnnxPackage(
   }
 }
 
-async function writeAtomically(file: string, data: Uint8Array | string): Promise<void> {
+/** Writes through a temporary file and a rename, so readers never see half a file. */
+export async function writeAtomically(file: string, data: Uint8Array | string): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(temp, data);
   await fs.rename(temp, file);

@@ -4,6 +4,7 @@ import { XrayError } from '@xray/shared';
 import { joinBatch, toClassification } from '../classification';
 import type { Classification, GradCamMap, InferenceEngine, EngineInfo } from '../engine';
 import type { ModelCard } from '../model-card';
+import { type OodModel, oodResult, readOodModel } from '../ood/ood-model';
 import { gradCamPlusPlus } from '../gradcam/gradcam-plus-plus';
 import { splitModel, type SplitModel } from '../gradcam/split-model';
 import { loadModelPackage, type ModelPackage } from '../package/model-package';
@@ -28,6 +29,7 @@ export async function createTfjsEngine(
 ): Promise<TfjsEngine> {
   const backend = await initTfjsBackend(options);
   const pkg = isPackage(source) ? source : await loadModelPackage(source);
+  const ood = await readOodModel(pkg.reader, pkg.card);
   const engine = new TfjsEngine(pkg, {
     engine: 'tfjs',
     backend: backend.backend,
@@ -35,7 +37,7 @@ export async function createTfjsEngine(
     modelName: pkg.card.name,
     modelVersion: pkg.card.version,
     modelSha256: pkg.card.weightsSha256,
-  });
+  }, ood);
   if (options.warmUp !== false) await engine.classify([new Float32Array(engine.inputSize)]);
   const logger = options.logger ?? pino({ name: 'xray-ml' }, pino.destination(2));
   logger.info({ ...engine.info }, 'tfjs inference engine ready');
@@ -50,13 +52,22 @@ export class TfjsEngine implements InferenceEngine {
   readonly card: ModelCard;
   readonly model: tf.LayersModel;
   private readonly splits = new Map<string, SplitModel>();
+  /** The same network with the pooled features as a second output (shares the weights), when there is an OOD model. */
+  private readonly withFeatures?: tf.LayersModel;
 
   constructor(
     pkg: ModelPackage,
     readonly info: EngineInfo,
+    private readonly ood?: OodModel,
   ) {
     this.card = pkg.card;
     this.model = pkg.model;
+    if (ood && pkg.card.ood) {
+      this.withFeatures = tf.model({
+        inputs: this.model.inputs,
+        outputs: [this.model.outputs[0], this.model.getLayer(pkg.card.ood.featureLayer).output as tf.SymbolicTensor],
+      });
+    }
   }
 
   /** Number of floats in one preprocessed image. */
@@ -67,13 +78,20 @@ export class TfjsEngine implements InferenceEngine {
 
   async classify(batch: Float32Array[]): Promise<Classification[]> {
     if (batch.length === 0) return [];
-    const probabilities = tf.tidy(() => {
-      const scores = this.model.predict(this.toTensor(batch)) as tf.Tensor2D;
-      return this.calibrated(scores);
+    const [probabilities, features] = tf.tidy(() => {
+      const input = this.toTensor(batch);
+      if (!this.withFeatures) return [this.calibrated(this.model.predict(input) as tf.Tensor2D)];
+      const [scores, pooled] = this.withFeatures.predict(input) as tf.Tensor2D[];
+      return [this.calibrated(scores), pooled];
     });
     const rows = (await probabilities.array()) as number[][];
-    probabilities.dispose();
-    return rows.map((row) => toClassification(row, this.card));
+    const featureRows = features ? ((await features.array()) as number[][]) : undefined;
+    tf.dispose([probabilities, features]);
+    return rows.map((row, i) => {
+      const classification = toClassification(row, this.card);
+      if (this.ood && featureRows) classification.ood = oodResult(this.ood, featureRows[i]);
+      return classification;
+    });
   }
 
   async explain(input: Float32Array, options: { classIndex?: number; layer?: string } = {}): Promise<GradCamMap> {

@@ -1,3 +1,4 @@
+import type { PhotometricConfig } from './photometric';
 import { type Random, uniform } from './random';
 
 /** Random geometric augmentation, as in the seed's Keras ImageDataGenerator. */
@@ -12,6 +13,8 @@ export interface AugmentationConfig {
   shearDegrees: number;
   /** Zoom factor range [1 - zoom, 1 + zoom]. */
   zoom: number;
+  /** Photometric augmentation (contrast, gamma, window, rendering, blur, noise) before the geometric one; none = off. */
+  photometric?: PhotometricConfig;
 }
 
 export const DEFAULT_AUGMENTATION: AugmentationConfig = {

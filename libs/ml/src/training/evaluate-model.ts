@@ -6,6 +6,9 @@ import { readLabelsCsv } from './dataset';
 import type { Preprocess } from './features';
 import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';
 import { evaluatePredictions, type EvaluationMetrics } from './metrics';
+import { perturbModelInput } from './photometric';
+import { type Perturbation, robustnessMetrics, type RobustnessReport, ROBUSTNESS_PERTURBATIONS } from './robustness';
+import { OUT_OF_DISTRIBUTION } from '../ood/ood-model';
 
 /** The JSON document `xray evaluate --json` prints (schema in docs/training.md). */
 export interface EvaluationReport {
@@ -14,6 +17,10 @@ export interface EvaluationReport {
   metrics: EvaluationMetrics;
   /** 95 % patient-bootstrap intervals of top-1 accuracy and macro recall. */
   intervals: ConfidenceIntervals;
+  /** Label and confidence stability under a fixed set of rendering changes (absent with robustness off). */
+  robustness?: RobustnessReport;
+  /** Images with the out-of-distribution warning (absent when the package has no OOD model). */
+  outOfDistribution?: { warning: string; threshold: number; flagged: number; share: number; files: string[] };
   timing: { msPerImage: number; msPerImagePreprocess: number; msPerImageModel: number };
 }
 
@@ -29,6 +36,8 @@ export async function evaluateModel(
     labelsCsv: string;
     preprocess: Preprocess;
     batchSize?: number;
+    /** Rendering changes to measure robustness under (default: ROBUSTNESS_PERTURBATIONS; [] = skip). */
+    perturbations?: readonly Perturbation[];
     onProgress?: (done: number, total: number) => void;
   },
 ): Promise<EvaluationReport> {
@@ -37,11 +46,15 @@ export async function evaluateModel(
   const probabilities: Float32Array[] = [];
   const labels: number[][] = [];
   const patientIds: string[] = [];
+  const perturbations = options.perturbations ?? ROBUSTNESS_PERTURBATIONS;
+  const perturbed: number[][][] = perturbations.map(() => []);
+  const oodScores: { file: string; flagged: boolean }[] = [];
+  let threshold = NaN;
   const failed: EvaluationReport['images']['failed'] = [];
   let preprocessMs = 0;
   let modelMs = 0;
   for (let start = 0; start < rows.length; start += batchSize) {
-    const batch: { input: Float32Array; labels: number[]; patientId: string }[] = [];
+    const batch: { input: Float32Array; labels: number[]; patientId: string; file: string }[] = [];
     const preprocessStart = performance.now();
     for (const row of rows.slice(start, start + batchSize)) {
       try {
@@ -53,6 +66,7 @@ export async function evaluateModel(
           ),
           labels: row.labels,
           patientId: row.patientId,
+          file: row.file,
         });
       } catch (error) {
         const code = isXrayError(error)
@@ -74,9 +88,20 @@ export async function evaluateModel(
         probabilities.push(Float32Array.from(result.probabilities));
         labels.push(batch[index].labels);
         patientIds.push(batch[index].patientId);
+        if (result.ood) {
+          threshold = result.ood.threshold;
+          oodScores.push({ file: batch[index].file, flagged: result.ood.outOfDistribution });
+        }
       });
     }
     modelMs += performance.now() - modelStart;
+    // Robustness runs are not part of the timing: they are extra work, not what serving does.
+    for (const [p, perturbation] of perturbations.entries()) {
+      if (batch.length === 0) break;
+      const spec = engine.card.preprocessing;
+      const results = await engine.classify(batch.map((item) => perturbModelInput(item.input, spec, perturbation.params)));
+      for (const result of results) perturbed[p].push(result.probabilities);
+    }
     options.onProgress?.(Math.min(rows.length, start + batchSize), rows.length);
   }
   const evaluated = probabilities.length;
@@ -91,6 +116,26 @@ export async function evaluateModel(
     images: { listed: rows.length, evaluated, failed },
     metrics: evaluatePredictions(probabilities, labels, engine.card.labels, engine.card.bands),
     intervals: bootstrapIntervals(probabilities, labels, patientIds, engine.card.labels.length),
+    ...(perturbations.length > 0
+      ? {
+          robustness: robustnessMetrics(
+            probabilities,
+            perturbed,
+            perturbations.map((p) => p.name),
+          ),
+        }
+      : {}),
+    ...(oodScores.length > 0
+      ? {
+          outOfDistribution: {
+            warning: OUT_OF_DISTRIBUTION,
+            threshold,
+            flagged: oodScores.filter((s) => s.flagged).length,
+            share: oodScores.filter((s) => s.flagged).length / oodScores.length,
+            files: oodScores.filter((s) => s.flagged).map((s) => s.file),
+          },
+        }
+      : {}),
     timing: {
       msPerImage: perImage(preprocessMs + modelMs),
       msPerImagePreprocess: perImage(preprocessMs),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { PreprocessingSpec } from '@xray/shared';
 import { type AugmentationConfig, augmentImage } from './augment';
+import { drawPhotometric, perturbModelInput } from './photometric';
 import { deriveSeed, seededRandom } from './random';
 
 /** Turns an image file's bytes into the model input (decodeImage -> toModelInput in the product). */
@@ -84,17 +85,7 @@ export async function extractFeatures(
         continue;
       }
       clean ??= await source.preprocess(await source.readImage(request.file), source.spec);
-      const input =
-        copy === 0
-          ? clean
-          : augmentImage(
-              clean,
-              height,
-              width,
-              channels,
-              source.augmentation,
-              seededRandom(deriveSeed(source.seed, `${request.file}#${copy}`)),
-            );
+      const input = copy === 0 ? clean : augmentedCopy(source, clean, `${request.file}#${copy}`);
       pending.push({ file: request.file, copy, input, copies });
       if (pending.length >= batchSize) await flush();
     }
@@ -102,6 +93,26 @@ export async function extractFeatures(
   await flush();
   onProgress?.(done, total);
   return result;
+}
+
+/** One seeded augmented copy: photometric (when configured, its own random stream), then geometric. */
+function augmentedCopy(source: FeatureSource, clean: Float32Array, key: string): Float32Array {
+  const { spec, augmentation } = source;
+  const photometric = augmentation.photometric
+    ? perturbModelInput(
+        clean,
+        spec,
+        drawPhotometric(augmentation.photometric, seededRandom(deriveSeed(source.seed, `${key}#photometric`))),
+      )
+    : clean;
+  return augmentImage(
+    photometric,
+    spec.height,
+    spec.width,
+    spec.channels,
+    augmentation,
+    seededRandom(deriveSeed(source.seed, key)),
+  );
 }
 
 function cacheKey(source: FeatureSource): string {

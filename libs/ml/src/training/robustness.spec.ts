@@ -1,0 +1,58 @@
+import { robustnessMetrics, ROBUSTNESS_PERTURBATIONS } from './robustness';
+
+describe('robustness metric', () => {
+  it('counts an image as kept only when its label survives every perturbation, and averages confidence changes', () => {
+    const clean = [
+      [0.9, 0.1, 0],
+      [0.6, 0.4, 0],
+      [0.2, 0.3, 0.5],
+    ];
+    const perturbed = [
+      [
+        [0.8, 0.2, 0],
+        [0.6, 0.4, 0],
+        [0.2, 0.3, 0.5],
+      ],
+      [
+        [0.9, 0.1, 0],
+        [0.3, 0.7, 0],
+        [0.1, 0.3, 0.6],
+      ],
+    ];
+    const report = robustnessMetrics(clean, perturbed, ['a', 'b']);
+    expect(report.perturbations).toBe(2);
+    expect(report.labelKept).toBeCloseTo(2 / 3);
+    // |0.8-0.9| + 0 + 0 + 0 + |0.7-0.6| + |0.6-0.5| over 6.
+    expect(report.meanConfidenceChange).toBeCloseTo(0.3 / 6);
+    expect(report.perPerturbation).toEqual([
+      { name: 'a', labelKept: 1, meanConfidenceChange: expect.closeTo(0.1 / 3) },
+      { name: 'b', labelKept: 2 / 3, meanConfidenceChange: expect.closeTo(0.2 / 3) },
+    ]);
+  });
+
+  it('is perfect for a model that ignores the perturbations', () => {
+    const clean = [[0.5, 0.5]];
+    const report = robustnessMetrics(clean, [[[0.5, 0.5]]], ['same']);
+    expect(report).toMatchObject({ labelKept: 1, meanConfidenceChange: 0 });
+  });
+
+  it('has a fixed, named set of perturbations, none of them the identity', () => {
+    const names = ROBUSTNESS_PERTURBATIONS.map((p) => p.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain('contrast -6%');
+    for (const p of ROBUSTNESS_PERTURBATIONS) {
+      const { noiseSeed: _seed, ...rest } = p.params;
+      expect(rest).not.toEqual({
+        clipLow: 0,
+        clipHigh: 0,
+        windowCentre: 0,
+        windowWidth: 1,
+        gamma: 1,
+        contrast: 1,
+        brightness: 0,
+        blurSigma: 0,
+        noiseSigma: 0,
+      });
+    }
+  });
+});
