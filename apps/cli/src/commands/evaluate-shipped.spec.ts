@@ -60,6 +60,7 @@ describeWithShared(
         sharedPath('data/unifesp/images'),
         '--labels',
         join(dir, 'validation.csv'),
+        '--no-robustness', // 11 passes over 308 images: measured once for the card, too slow here
       ]);
       const recorded = (
         card.metrics as {
@@ -75,6 +76,10 @@ describeWithShared(
       expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
       expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
       expect(report.intervals.patients).toBe(recorded.intervals.patients);
+      expect(report.robustness).toBeUndefined();
+      // The threshold was calibrated on these images: about 1 % above it, as the card says.
+      expect(report.outOfDistribution.share).toBeCloseTo(card.ood?.fit.validationShareAbove ?? NaN, 2);
+      expect(report.outOfDistribution.share).toBeLessThanOrEqual(0.02);
       expect(Math.abs(report.intervals.top1Accuracy.low - recorded.intervals.top1Accuracy.low)).toBeLessThanOrEqual(
         0.01,
       );
@@ -89,6 +94,12 @@ describeWithShared(
       await writeFile(join(dir, 'wg04.csv'), ['file,Target', ...rows].join('\n'));
       const report = await evaluateJson(['--images', sharedPath('data/dicom/wg04'), '--labels', join(dir, 'wg04.csv')]);
       expect(report.images).toEqual({ listed: 6, evaluated: 6, failed: [] });
+      expect(report.outOfDistribution).toMatchObject({ warning: 'out-of-distribution', flagged: 0, files: [] });
+      // Each image again under the 10 fixed rendering changes.
+      expect(report.robustness.perturbations).toBe(10);
+      expect(report.robustness.perPerturbation).toHaveLength(10);
+      expect(report.robustness.labelKept).toBeGreaterThanOrEqual(0);
+      expect(report.robustness.meanConfidenceChange).toBeGreaterThan(0);
       expect(report.metrics.perClass[3]).toMatchObject({ label: 'Chest', support: 2, recall: 1 });
     }, 60_000);
   },

@@ -7,8 +7,11 @@ import { BODY_PART_LABELS, type Normalization, type PreprocessingSpec, type Resi
 import { decodeImage, toModelInput } from '@xray/imaging';
 import {
   DEFAULT_FINE_TUNE,
+  attachOodModel,
   DEFAULT_PHOTOMETRIC,
   DEFAULT_TRAINING,
+  fitOodOnSplit,
+  HEAD_LAYER_NAMES,
   initTfjsBackend,
   loadTrainingBackbone,
   renderModelCardMarkdown,
@@ -291,7 +294,7 @@ export function register(program: Command): void {
         bands: v.bands,
         perClass: v.perClass,
       };
-      const card = await saveModelPackage(options.out, result.model, {
+      const saved = await saveModelPackage(options.out, result.model, {
         name: options.name,
         version: options.modelVersion,
         architecture: `${options.backboneName}${config.fineTune ? ` fine-tuned from ${config.fineTune.fromLayer}` : ''} cut at ${options.layer} + GlobalAveragePooling2D + ${config.head.hiddenUnits > 0 ? `Dense(${config.head.hiddenUnits}, relu) + ` : ''}Dense(${BODY_PART_LABELS.length}, softmax)`,
@@ -333,9 +336,30 @@ export function register(program: Command): void {
         },
         metrics: { validation: summary },
       });
+      const oodStarted = Date.now();
+      const oodProgress = progressDisplay('out-of-distribution features');
+      const card = await attachOodModel(
+        options.out,
+        saved,
+        await fitOodOnSplit({
+          model: result.model,
+          featureLayer: HEAD_LAYER_NAMES.pooling,
+          spec: backbone.spec,
+          imagesDir: options.images,
+          labelsCsv: options.labels,
+          numClasses: BODY_PART_LABELS.length,
+          validationFraction: config.validationFraction,
+          seed: config.seed,
+          preprocess: servingPreprocess,
+          onProgress: (done, total) => oodProgress.update(done, total),
+        }),
+      );
+      oodProgress.stop();
+      const seconds = { ...result.seconds, ood: (Date.now() - oodStarted) / 1000 };
+      seconds.total += seconds.ood;
       await writeFile(
         join(options.out, 'training.json'),
-        `${JSON.stringify({ options, config, backend, split: result.split, history: result.history, fineTuneStart: result.fineTuning?.start, fineTuneHistory: result.fineTuning?.history, seconds: result.seconds }, null, 2)}\n`,
+        `${JSON.stringify({ options, config, backend, split: result.split, history: result.history, fineTuneStart: result.fineTuning?.start, fineTuneHistory: result.fineTuning?.history, seconds }, null, 2)}\n`,
       );
       await writeFile(
         join(options.out, 'metrics.json'),
@@ -353,13 +377,13 @@ export function register(program: Command): void {
           trainCounts: result.trainClassCounts,
           command,
           outDir: options.out,
-          wallSeconds: result.seconds.total,
+          wallSeconds: seconds.total,
           machine: `${cpus().length} x ${cpus()[0]?.model ?? 'CPU'} (tfjs ${backend.backend}, ${backend.threads} threads)`,
           attribution: options.attribution ?? [],
         }),
       );
       process.stdout.write(
-        `${options.out}: ${card.name} ${card.version} sha256 ${card.weightsSha256.slice(0, 12)}; validation (${result.split.validationImages} images, ${result.split.validationPatients} patients): top-1 ${(100 * v.top1Accuracy).toFixed(1)}%, macro recall ${(100 * v.macroRecall).toFixed(1)}%, ECE ${v.ece.toFixed(3)} at T=${result.temperature.toFixed(2)}, green ${(100 * v.bands.green.share).toFixed(0)}% of images at ${v.bands.green.accuracy === null ? '-' : (100 * v.bands.green.accuracy).toFixed(1)}% accuracy; ${result.seconds.total.toFixed(0)} s\n`,
+        `${options.out}: ${card.name} ${card.version} sha256 ${card.weightsSha256.slice(0, 12)}; validation (${result.split.validationImages} images, ${result.split.validationPatients} patients): top-1 ${(100 * v.top1Accuracy).toFixed(1)}%, macro recall ${(100 * v.macroRecall).toFixed(1)}%, ECE ${v.ece.toFixed(3)} at T=${result.temperature.toFixed(2)}, green ${(100 * v.bands.green.share).toFixed(0)}% of images at ${v.bands.green.accuracy === null ? '-' : (100 * v.bands.green.accuracy).toFixed(1)}% accuracy; out-of-distribution threshold ${card.ood?.threshold.toFixed(3)}; ${seconds.total.toFixed(0)} s\n`,
       );
     });
 }

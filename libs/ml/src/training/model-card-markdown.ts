@@ -20,7 +20,11 @@ export interface ModelCardMarkdownInput {
 
 function describeAugmentation(a: AugmentationConfig | undefined): string {
   if (!a) return 'none';
-  return `rotation up to ${a.rotationDegrees} degrees, a quarter/half/three-quarter turn with probability ${a.quarterTurnProbability}, shifts up to ${100 * a.shift} %, shear up to ${a.shearDegrees} degrees, zoom ${1 - a.zoom}-${1 + a.zoom}`;
+  const p = a.photometric;
+  const photometric = p
+    ? `; before that, photometric: the plain min-max or (probability ${p.voiProbability}) a VOI-clipped rendering clipping up to ${100 * p.voiClip} % at each end, window centre +-${p.windowCentre} and width x${1 - p.windowWidth}-${1 + p.windowWidth}, gamma ${(1 / (1 + p.gamma)).toFixed(2)}-${1 + p.gamma}, contrast x${1 - p.contrast}-${1 + p.contrast}, brightness +-${p.brightness}, Gaussian blur sigma 0.3-${p.blurSigma} px (probability ${p.blurProbability}), Gaussian noise sigma up to ${p.noiseSigma} (probability ${p.noiseProbability})`
+    : '';
+  return `rotation up to ${a.rotationDegrees} degrees, a quarter/half/three-quarter turn with probability ${a.quarterTurnProbability}, shifts up to ${100 * a.shift} %, shear up to ${a.shearDegrees} degrees, zoom ${1 - a.zoom}-${1 + a.zoom}${photometric}`;
 }
 
 const pct = (value: number | null) => (value === null ? '-' : `${(100 * value).toFixed(1)} %`);
@@ -65,6 +69,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     `- Project target on held-out patients (top-1 >= 95 %, macro recall >= 85 %): ${v.top1Accuracy >= 0.95 && v.macroRecall >= 0.85 ? 'met' : '**not met**'}.`,
     `- Expected calibration error: ${v.ece.toFixed(3)} after temperature scaling (${v.uncalibratedEce.toFixed(3)} before); NLL ${v.nll.toFixed(3)}.`,
     `- Bands: green ${pct(v.bands.green.share)} of images at ${pct(v.bands.green.accuracy)} accuracy; orange ${pct(v.bands.orange.share)} at ${pct(v.bands.orange.accuracy)}; red ${pct(v.bands.red.share)} at ${pct(v.bands.red.accuracy)}.`,
+    ...(card.ood
+      ? [
+          `- Out-of-distribution warning: Mahalanobis distance of the pooled \`${card.ood.featureLayer}\` features to the nearest of ${card.ood.classes} class means, shared covariance of the ${card.ood.fit.trainImages} training images (${card.ood.components} leading eigenvectors plus one variance for the rest, shrinkage ${card.ood.fit.shrinkage}), in \`${card.ood.file}\` (sha256 \`${card.ood.sha256}\`). Threshold ${card.ood.threshold.toFixed(3)}: ${pct(card.ood.fit.validationShareAbove)} of the validation images lie above it (target ${pct(card.ood.fit.targetValidationShare)}).`,
+        ]
+      : []),
     '',
     '| class | training images | validation images | precision | recall |',
     '|---|---:|---:|---:|---:|',
