@@ -1,4 +1,4 @@
-import type { DicomFactsDto, InstanceStatus, LabelProbability, PreprocessingSpec } from '@xray/shared';
+import type { DicomFactsDto, InstanceStatus, LabelProbability, PredictionWarning, PreprocessingSpec } from '@xray/shared';
 import type { DataSource } from 'typeorm';
 
 /**
@@ -56,14 +56,16 @@ export interface PredictionInput {
   probabilities: number[];
   preprocessing: PreprocessingSpec;
   dicom: DicomFactsDto | null;
+  warnings: PredictionWarning[];
+  oodScore: number | null;
 }
 
 /** Stores the prediction (one per instance + model) and marks the instance classified, in one statement (atomic, one round trip). */
 export async function savePrediction(ds: DataSource, p: PredictionInput): Promise<string> {
   const [row]: Array<{ id: string }> = await ds.query(
     `WITH saved AS (
-       INSERT INTO predictions (instance_id, model_name, model_version, model_sha256, label, class_index, confidence, band, top5, probabilities, preprocessing)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       INSERT INTO predictions (instance_id, model_name, model_version, model_sha256, label, class_index, confidence, band, top5, probabilities, preprocessing, warnings, ood_score)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13, $14)
        ON CONFLICT (instance_id, model_sha256) DO UPDATE SET model_version = EXCLUDED.model_version
        RETURNING id
      ), classified AS (
@@ -84,6 +86,8 @@ export async function savePrediction(ds: DataSource, p: PredictionInput): Promis
       JSON.stringify(p.probabilities),
       JSON.stringify(p.preprocessing),
       p.dicom ? JSON.stringify(p.dicom) : null,
+      JSON.stringify(p.warnings),
+      p.oodScore,
     ],
   );
   return row.id;

@@ -67,6 +67,8 @@ function prediction(instanceId: string): PredictionInput {
     probabilities: [0.95],
     preprocessing: { width: 224, height: 224, channels: 3, normalization: 'minus1to1', resize: 'stretch' },
     dicom: { modality: 'CR' },
+    warnings: [],
+    oodScore: 1.1,
   };
 }
 
@@ -187,6 +189,13 @@ describe('study status and events', () => {
     );
   });
 
+  it('keeps the out-of-distribution warning and score of a prediction', async () => {
+    const { studyId, ids } = await seedStudy(1, null);
+    await savePrediction(ds, { ...prediction(ids[0]), warnings: ['out-of-distribution'], oodScore: 2.7 });
+    const [view] = await loadStudyViews(ds, [studyId], 'http://gw');
+    expect(view.instances[0].prediction).toMatchObject({ warnings: ['out-of-distribution'], oodScore: 2.7 });
+  });
+
   it('does not let a late duplicate undo a later state', async () => {
     const { ids } = await seedStudy(1);
     await savePrediction(ds, prediction(ids[0]));
@@ -207,6 +216,7 @@ describe('study status and events', () => {
       dicom: { modality: 'CR' },
       imageUrl: `http://gw/v1/instances/${ids[0]}/image`,
     });
+    expect(view.instances[0].prediction).toMatchObject({ warnings: [], oodScore: 1.1 });
     expect(predictionId).toBeTruthy();
     expect((await recordStudyProgress(ds, studyId, 'http://gw')).pendingDeliveryIds).toEqual([]); // no callback URL, no events
   });

@@ -1,4 +1,4 @@
-import type { InstanceDto, InstanceStatus, Priority, StudyDto, StudyStatus } from '@xray/shared';
+import type { InstanceDto, InstanceStatus, PredictionWarning, Priority, StudyDto, StudyStatus } from '@xray/shared';
 import type { DataSource, EntityManager } from 'typeorm';
 
 type Db = DataSource | EntityManager;
@@ -32,6 +32,8 @@ interface InstanceRow {
   confidence: number | null;
   band: 'green' | 'orange' | 'red' | null;
   top5: Array<{ label: string; probability: number }> | null;
+  warnings: PredictionWarning[] | null;
+  ood_score: number | null;
   model_name: string | null;
   model_version: string | null;
   model_sha256: string | null;
@@ -50,7 +52,7 @@ export async function loadStudyViews(db: Db, studyIds: string[], publicUrl: stri
   const instances: InstanceRow[] = await db.query(
     `SELECT i.id, i.study_id, i.filename, i.status, i.format, i.sha256, i.size, i.dicom, i.error_code, i.error_message,
             i.created_at, i.updated_at,
-            p.id AS p_id, p.label, p.class_index, p.confidence, p.band, p.top5, p.model_name, p.model_version,
+            p.id AS p_id, p.label, p.class_index, p.confidence, p.band, p.top5, p.warnings, p.ood_score, p.model_name, p.model_version,
             p.model_sha256, p.preprocessing, e.status AS e_status, e.layer AS e_layer
        FROM instances i
        LEFT JOIN LATERAL (SELECT * FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
@@ -98,6 +100,8 @@ function instanceView(row: InstanceRow, publicUrl: string): InstanceDto {
           confidence: row.confidence!,
           band: row.band!,
           top5: row.top5 ?? [],
+          warnings: row.warnings ?? [],
+          oodScore: row.ood_score,
         }
       : null,
     explanation: row.p_id

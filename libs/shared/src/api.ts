@@ -16,12 +16,20 @@ export interface LabelProbability {
   probability: number;
 }
 
+/** The image's features are unlike every class the model was trained on (a photo, a CT slice, a form...). */
+export const OUT_OF_DISTRIBUTION_WARNING = 'out-of-distribution';
+export type PredictionWarning = typeof OUT_OF_DISTRIBUTION_WARNING;
+
 export interface PredictionDto {
   label: string;
   classIndex: number;
   confidence: number;
   band: ConfidenceBand;
   top5: LabelProbability[];
+  /** Empty for an ordinary radiograph; `out-of-distribution` when the model's OOD score exceeds its threshold. */
+  warnings: PredictionWarning[];
+  /** The model's out-of-distribution score (null when the model has no OOD statistics). */
+  oodScore: number | null;
 }
 
 export interface ExplanationDto {

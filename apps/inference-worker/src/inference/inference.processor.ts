@@ -26,7 +26,7 @@ import {
   type StageTimer,
   type TypedQueue,
 } from '@xray/platform';
-import type { InferenceJob, InstanceStatus, JobOutcome } from '@xray/shared';
+import { type InferenceJob, type InstanceStatus, type JobOutcome, OUT_OF_DISTRIBUTION_WARNING } from '@xray/shared';
 import { renderingKey, type ObjectStore } from '@xray/storage';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -126,6 +126,8 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
         probabilities: outcome.probabilities,
         preprocessing: model.preprocessing,
         dicom: outcome.dicom,
+        warnings: outcome.ood?.outOfDistribution ? [OUT_OF_DISTRIBUTION_WARNING] : [],
+        oodScore: outcome.ood?.score ?? null,
       }),
     );
     this.publish(job.data, 'classified');

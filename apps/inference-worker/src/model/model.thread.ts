@@ -72,6 +72,7 @@ serveThread<ClassifyRequest, ClassifyResponse>(async () => {
           band: c.band,
           top5: c.top5,
           probabilities: c.probabilities,
+          ood: c.ood,
           dicom: p.dicom,
           renderingPng: p.png,
           decodeMs: p.decodeMs,

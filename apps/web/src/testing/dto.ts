@@ -24,6 +24,8 @@ export function instanceDto(
           confidence,
           band: confidenceBand(confidence),
           top5: [{ label, probability: confidence }],
+          warnings: [],
+          oodScore: null,
         }
       : null,
     explanation: null,

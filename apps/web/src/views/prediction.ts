@@ -1,10 +1,21 @@
 /** The prediction as the clinician reads it: label, confidence in its band colour, top-5 bars. */
-import type { PredictionDto } from '@xray/shared';
+import { OUT_OF_DISTRIBUTION_WARNING, type PredictionDto } from '@xray/shared';
 import { h } from '../dom';
 import { BAND_NAMES, percent } from '../format';
 
-/** Colour is never the only signal: the badge also names the band. */
+/** Colour is never the only signal: the badge also names the band. An out-of-distribution input shows "not a radiograph?" instead. */
 export function confidenceBadge(prediction: PredictionDto): HTMLSpanElement {
+  if ((prediction.warnings ?? []).includes(OUT_OF_DISTRIBUTION_WARNING)) {
+    return h(
+      'span',
+      {
+        class: 'badge band-ood',
+        title: `Unlike the radiographs the model was trained on (out-of-distribution score ${prediction.oodScore?.toFixed(2) ?? '?'}): the label ${percent(prediction.confidence)} is not to be trusted`,
+        'aria-label': `not a radiograph? ${percent(prediction.confidence)}`,
+      },
+      'not a radiograph?',
+    );
+  }
   return h(
     'span',
     {

@@ -1,4 +1,4 @@
-import type { ConfidenceBand, LabelProbability, PreprocessingSpec } from '@xray/shared';
+import type { ConfidenceBand, LabelProbability, PredictionWarning, PreprocessingSpec } from '@xray/shared';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 /** One classification of an instance by one model (unique per instance + model weights). */
@@ -17,5 +17,7 @@ export class PredictionEntity {
   @Column('jsonb') top5!: LabelProbability[];
   @Column('jsonb') probabilities!: number[];
   @Column('jsonb') preprocessing!: PreprocessingSpec;
+  @Column('jsonb', { default: () => "'[]'" }) warnings!: PredictionWarning[];
+  @Column('double precision', { name: 'ood_score', nullable: true }) oodScore!: number | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

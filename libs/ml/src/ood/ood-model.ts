@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { XrayError } from '@xray/shared';
+import { OUT_OF_DISTRIBUTION_WARNING, XrayError } from '@xray/shared';
 import type { ModelCard, OodCard } from '../model-card';
 import type { PackageReader } from '../package/package-source';
 
 /** The warning an input gets when its features are unlike every class the model was trained on. */
-export const OUT_OF_DISTRIBUTION = 'out-of-distribution';
+export const OUT_OF_DISTRIBUTION = OUT_OF_DISTRIBUTION_WARNING;
 
 /**
  * Mahalanobis distance of pooled features to the nearest class mean under one shared covariance,
