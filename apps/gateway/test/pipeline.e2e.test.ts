@@ -138,6 +138,8 @@ describe('a study from upload to signed webhooks', () => {
       expect(i.prediction).toMatchObject({
         label: expect.any(String),
         band: expect.stringMatching(/green|orange|red/),
+        warnings: [], // this test model has no out-of-distribution statistics
+        oodScore: null,
       });
       expect(i.prediction!.top5).toHaveLength(5);
       expect(i.model).toMatchObject({ name: 'tiny-test-model', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -117,6 +117,41 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(macroRecall.low).toBeLessThanOrEqual(report.metrics.macroRecall);
     expect(macroRecall.high).toBeGreaterThanOrEqual(report.metrics.macroRecall);
     expect(report.timing.msPerImage).toBeGreaterThan(0);
+
+    // The out-of-distribution model: fitted by train on the training split, calibrated on validation.
+    const card = JSON.parse(await readFile(join(out, 'model-card.json'), 'utf8'));
+    expect(card.ood).toMatchObject({
+      file: 'ood.bin',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      featureLayer: 'global_average_pooling2d',
+      dimensions: 16,
+      fit: { trainImages: 21, validationImages: 9, targetValidationShare: 0.01 },
+    });
+    expect(report.outOfDistribution).toMatchObject({ warning: 'out-of-distribution', threshold: card.ood.threshold });
+    expect(report.outOfDistribution.flagged).toBeLessThan(30);
+    // Robustness: every image under the fixed rendering changes; labels of these patterns mostly survive.
+    expect(report.robustness.perturbations).toBe(10);
+    expect(report.robustness.labelKept).toBeGreaterThan(0.3);
+    expect(report.robustness.meanConfidenceChange).toBeGreaterThan(0);
+    expect(report.robustness.meanConfidenceChange).toBeLessThan(0.5);
+    const text = await runCli(['evaluate', ...common, '--model', out]);
+    expect(text).toMatch(/robustness under 10 fixed rendering changes: label kept on [\d.]+% of images/);
+    expect(text).toMatch(/out-of-distribution warning \(score > [\d.]+\): \d+ images/);
+  }, 60_000);
+
+  it('trains with --photometric default: other augmented copies, the ranges recorded in the card', async () => {
+    const out = join(dir, 'photometric');
+    await runCli([
+      'train',
+      ...['--images', dir, '--labels', join(dir, 'labels.csv'), '--threads', '1'],
+      ...['--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--out', out, '--augmented-copies', '2'],
+      ...['--epochs', '5', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3', '--photometric', 'default'],
+    ]);
+    const card = JSON.parse(await readFile(join(out, 'model-card.json'), 'utf8'));
+    expect(card.training.augmentation.photometric).toMatchObject({ voiProbability: 0.5, gamma: 0.3, contrast: 0.1 });
+    // Other copies, so other cached features: a second cache folder beside the first test's.
+    expect(await readdir(join(dir, 'cache'))).toHaveLength(2);
+    expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/photometric: the plain min-max or/);
   }, 60_000);
 
   it('fine-tunes the top of the backbone with --fine-tune-from: frozen below, trained from that layer, recorded in the card', async () => {
