@@ -1,4 +1,10 @@
-import type { DicomFactsDto, InstanceStatus, LabelProbability, PredictionWarning, PreprocessingSpec } from '@xray/shared';
+import type {
+  DicomFactsDto,
+  InstanceStatus,
+  LabelProbability,
+  PredictionWarning,
+  PreprocessingSpec,
+} from '@xray/shared';
 import type { DataSource } from 'typeorm';
 
 /**

@@ -52,7 +52,10 @@ export function register(program: Command): void {
     .description('Classify radiographs (DICOM, PNG or JPEG) by body part: label, confidence band and top 5.')
     .argument('<files...>', 'image files')
     .option('--model <dir>', 'model package folder', DEFAULT_MODEL_DIR)
-    .option('--json', 'one JSON line per file: file, label, classIndex, confidence, band, top5, ood and warnings (when the model has an OOD model), ms (or file + error)')
+    .option(
+      '--json',
+      'one JSON line per file: file, label, classIndex, confidence, band, top5, ood and warnings (when the model has an OOD model), ms (or file + error)',
+    )
     .action(async (files: string[], options: ClassifyOptions) => {
       const engine = await openEngine(options.model, Boolean(options.json));
       const progress = files.length > 1 ? progressDisplay('classify') : undefined;
@@ -71,9 +74,7 @@ export function register(program: Command): void {
               confidence: r.confidence,
               band: r.band,
               top5: r.top5,
-              ...(r.ood
-                ? { ood: r.ood, warnings: r.ood.outOfDistribution ? [OUT_OF_DISTRIBUTION] : [] }
-                : {}),
+              ...(r.ood ? { ood: r.ood, warnings: r.ood.outOfDistribution ? [OUT_OF_DISTRIBUTION] : [] } : {}),
               ms: Math.round(performance.now() - started),
             };
           } catch (error) {

@@ -45,7 +45,9 @@ const flaggedShare = (lines: ClassifyLine[]) =>
 describe('shipped model: out-of-distribution warning', () => {
   it('flags photos and drawings (python3-skimage data set)', async () => {
     if (!existsSync(SKIMAGE_DATA)) {
-      throw new Error(`${SKIMAGE_DATA} is missing: install the Debian package python3-skimage (apt-get install -y python3-skimage)`);
+      throw new Error(
+        `${SKIMAGE_DATA} is missing: install the Debian package python3-skimage (apt-get install -y python3-skimage)`,
+      );
     }
     const files = readdirSync(SKIMAGE_DATA)
       .filter((f) => /\.(png|jpg)$/.test(f))
@@ -61,7 +63,13 @@ describe('shipped model: out-of-distribution warning', () => {
   describeWithShared('on DICOM', ['data/dicom/pydicom', 'data/dicom/wg04'], () => {
     it('flags CT, MR, ultrasound, nuclear medicine and colour secondary captures', async () => {
       const dir = sharedPath('data/dicom/pydicom');
-      const lines = (await classify(readdirSync(dir).filter((f) => f.endsWith('.dcm')).map((f) => join(dir, f)))).filter(
+      const lines = (
+        await classify(
+          readdirSync(dir)
+            .filter((f) => f.endsWith('.dcm'))
+            .map((f) => join(dir, f)),
+        )
+      ).filter(
         (l) => !l.error, // pydicom's malformed and non-image objects (RT plans, truncated files)
       );
       expect(lines.length).toBeGreaterThanOrEqual(90);

@@ -21,7 +21,9 @@ const FEATURE_LAYER = 'global_average_pooling2d';
 async function images(count: number, offset: number): Promise<Float32Array[]> {
   const base = await Promise.all([0, 1, 2].map((i) => testImage(SIZE, i)));
   return Array.from({ length: count }, (_, n) =>
-    base[n % 3].map((v, j) => Math.max(-1, Math.min(1, v * (0.9 + 0.02 * ((n + offset) % 10)) + 0.01 * Math.sin(j + n + offset)))),
+    base[n % 3].map((v, j) =>
+      Math.max(-1, Math.min(1, v * (0.9 + 0.02 * ((n + offset) % 10)) + 0.01 * Math.sin(j + n + offset))),
+    ),
   );
 }
 
@@ -67,7 +69,13 @@ describe('out-of-distribution warning in both engines', () => {
         components: statistics.variances.length,
         residualVariance: statistics.residualVariance,
         threshold,
-        fit: { trainImages: 60, shrinkage: 0.1, targetValidationShare: 0, validationImages: 30, validationShareAbove: 0 },
+        fit: {
+          trainImages: 60,
+          shrinkage: 0.1,
+          targetValidationShare: 0,
+          validationImages: 30,
+          validationShareAbove: 0,
+        },
       },
     });
     await exportOnnxPackage(dir);
@@ -88,7 +96,9 @@ describe('out-of-distribution warning in both engines', () => {
         expect(result.ood).toBeDefined();
         // This random-weight net has near-constant features (tiny variances), which magnify float32 rounding;
         // on the shipped model the two engines agree to 1e-6.
-        expect(Math.abs((b[i].ood?.score ?? NaN) - (result.ood?.score ?? NaN))).toBeLessThan(0.05 * (result.ood?.score ?? 0) + 5e-3);
+        expect(Math.abs((b[i].ood?.score ?? NaN) - (result.ood?.score ?? NaN))).toBeLessThan(
+          0.05 * (result.ood?.score ?? 0) + 5e-3,
+        );
         expect(b[i].ood?.outOfDistribution).toBe(result.ood?.outOfDistribution);
       });
       expect(a.slice(0, 3).every((r) => r.ood?.outOfDistribution === false)).toBe(true);

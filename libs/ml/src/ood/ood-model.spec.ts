@@ -66,7 +66,8 @@ describe('out-of-distribution score', () => {
       const c = train.labels[n][0];
       for (let i = 0; i < d; i++)
         for (let j = 0; j < d; j++)
-          sample[i * d + j] += ((f[i] - model.means[c * d + i]) * (f[j] - model.means[c * d + j])) / train.features.length;
+          sample[i * d + j] +=
+            ((f[i] - model.means[c * d + i]) * (f[j] - model.means[c * d + j])) / train.features.length;
     });
     for (let i = 0; i < d * d; i++) expect(covariance[i]).toBeCloseTo(sample[i], 3);
     const probe = samples(d, 5, 2).features;
@@ -105,7 +106,13 @@ describe('out-of-distribution score', () => {
       components: 2,
       residualVariance: model.residualVariance,
       threshold: 1.7,
-      fit: { trainImages: 1, shrinkage: 0.2, targetValidationShare: 0.01, validationImages: 1, validationShareAbove: 0 },
+      fit: {
+        trainImages: 1,
+        shrinkage: 0.2,
+        targetValidationShare: 0.01,
+        validationImages: 1,
+        validationShareAbove: 0,
+      },
     };
     const decoded = decodeOodModel(bytes, card);
     expect(oodScore(decoded, train.features[3])).toBeCloseTo(oodScore(model, train.features[3]), 6);

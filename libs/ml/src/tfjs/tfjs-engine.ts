@@ -30,14 +30,18 @@ export async function createTfjsEngine(
   const backend = await initTfjsBackend(options);
   const pkg = isPackage(source) ? source : await loadModelPackage(source);
   const ood = await readOodModel(pkg.reader, pkg.card);
-  const engine = new TfjsEngine(pkg, {
-    engine: 'tfjs',
-    backend: backend.backend,
-    threads: backend.threads,
-    modelName: pkg.card.name,
-    modelVersion: pkg.card.version,
-    modelSha256: pkg.card.weightsSha256,
-  }, ood);
+  const engine = new TfjsEngine(
+    pkg,
+    {
+      engine: 'tfjs',
+      backend: backend.backend,
+      threads: backend.threads,
+      modelName: pkg.card.name,
+      modelVersion: pkg.card.version,
+      modelSha256: pkg.card.weightsSha256,
+    },
+    ood,
+  );
   if (options.warmUp !== false) await engine.classify([new Float32Array(engine.inputSize)]);
   const logger = options.logger ?? pino({ name: 'xray-ml' }, pino.destination(2));
   logger.info({ ...engine.info }, 'tfjs inference engine ready');

@@ -99,7 +99,9 @@ export async function evaluateModel(
     for (const [p, perturbation] of perturbations.entries()) {
       if (batch.length === 0) break;
       const spec = engine.card.preprocessing;
-      const results = await engine.classify(batch.map((item) => perturbModelInput(item.input, spec, perturbation.params)));
+      const results = await engine.classify(
+        batch.map((item) => perturbModelInput(item.input, spec, perturbation.params)),
+      );
       for (const result of results) perturbed[p].push(result.probabilities);
     }
     options.onProgress?.(Math.min(rows.length, start + batchSize), rows.length);

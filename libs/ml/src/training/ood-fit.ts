@@ -208,9 +208,7 @@ export async function fitPackageOod(input: PackageOodInput): Promise<PackageOodF
     input.train.map((image) => image.labels),
     config,
   );
-  const validationScores = input.validation.map((image) =>
-    oodScore({ ...statistics, threshold: Infinity }, of(image)),
-  );
+  const validationScores = input.validation.map((image) => oodScore({ ...statistics, threshold: Infinity }, of(image)));
   const threshold = thresholdForShare(validationScores, config.targetValidationShare);
   return {
     model: { ...statistics, threshold },

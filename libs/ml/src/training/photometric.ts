@@ -141,7 +141,11 @@ export function greyToModelInput(grey: Float32Array, spec: PreprocessingSpec): F
 }
 
 /** A model input with a photometric transform applied to its grey rendering. */
-export function perturbModelInput(input: Float32Array, spec: PreprocessingSpec, params: PhotometricParams): Float32Array {
+export function perturbModelInput(
+  input: Float32Array,
+  spec: PreprocessingSpec,
+  params: PhotometricParams,
+): Float32Array {
   return greyToModelInput(applyPhotometric(modelInputToGrey(input, spec), spec.width, spec.height, params), spec);
 }
 
