@@ -86,7 +86,7 @@ describeWithShared(
       expect(Math.abs(report.intervals.top1Accuracy.high - recorded.intervals.top1Accuracy.high)).toBeLessThanOrEqual(
         0.01,
       );
-    }, 120_000);
+    }, 300_000); // minutes only on a loaded machine
 
     it('evaluates DICOM files (other transfer syntaxes, another source) through the same path', async () => {
       // NEMA WG04: RG1 chest (JPEG 2000, JPEG-LS), RG2 hip and RG3 lower leg (uncompressed, lossless JPEG, RLE).
@@ -101,6 +101,6 @@ describeWithShared(
       expect(report.robustness.labelKept).toBeGreaterThanOrEqual(0);
       expect(report.robustness.meanConfidenceChange).toBeGreaterThan(0);
       expect(report.metrics.perClass[3]).toMatchObject({ label: 'Chest', support: 2, recall: 1 });
-    }, 60_000);
+    }, 180_000);
   },
 );
