@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BODY_PART_LABELS } from '@xray/shared';
+import { BODY_PART_LABELS, XrayError } from '@xray/shared';
 import {
   attachOodModel,
   DEFAULT_OOD_FIT,
@@ -20,6 +20,7 @@ interface FitOodOptions {
   components: string;
   shrinkage: string;
   targetShare: string;
+  featureLayer: string;
 }
 
 export function register(program: Command): void {
@@ -33,6 +34,7 @@ export function register(program: Command): void {
     .requiredOption('--labels <csv>', 'the labels CSV the model was trained with')
     .option('--validation-fraction <f>', "validation share of patients (default: the card's training split)")
     .option('--seed <n>', "split seed (default: the card's training split)")
+    .option('--feature-layer <name>', 'the pooled-feature layer before the classifier', HEAD_LAYER_NAMES.pooling)
     .option('--components <n>', 'covariance eigenvectors kept', String(DEFAULT_OOD_FIT.components))
     .option('--shrinkage <s>', 'shrinkage of the variances towards their mean (0-1)', String(DEFAULT_OOD_FIT.shrinkage))
     .option(
@@ -44,11 +46,17 @@ export function register(program: Command): void {
       await initTfjsBackend();
       const pkg = await loadModelPackage(options.model);
       try {
+        if (!pkg.model.layers.some((layer) => layer.name === options.featureLayer)) {
+          throw new XrayError(
+            'VALIDATION_FAILED',
+            `${options.model} has no layer "${options.featureLayer}"; pass --feature-layer (the pooled features before the classifier)`,
+          );
+        }
         const split = (pkg.card.training?.split ?? {}) as { validationFraction?: number; seed?: number };
         const progress = progressDisplay('features');
         const fit = await fitOodOnSplit({
           model: pkg.model,
-          featureLayer: HEAD_LAYER_NAMES.pooling,
+          featureLayer: options.featureLayer,
           spec: pkg.card.preprocessing,
           imagesDir: options.images,
           labelsCsv: options.labels,
