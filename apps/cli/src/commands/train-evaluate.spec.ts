@@ -139,6 +139,21 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(text).toMatch(/out-of-distribution warning \(score > [\d.]+\): \d+ images/);
   }, 60_000);
 
+  it('refits the out-of-distribution statistics of a package with xray fit-ood', async () => {
+    const out = join(dir, 'model'); // written by the first test
+    const before = JSON.parse(await readFile(join(out, 'model-card.json'), 'utf8')).ood;
+    const common = ['--model', out, '--images', dir, '--labels', join(dir, 'labels.csv')];
+    const printed = JSON.parse(await runCli(['fit-ood', ...common, '--target-share', '0.34']));
+    const after = JSON.parse(await readFile(join(out, 'model-card.json'), 'utf8')).ood;
+    expect(printed).toEqual(after);
+    // Same split and features as train's fit (up to float rounding): the same statistics, only the threshold moved (3 of 9 above it).
+    expect(after.dimensions).toBe(before.dimensions);
+    expect(Math.abs(after.residualVariance / before.residualVariance - 1)).toBeLessThan(1e-3);
+    expect(after.fit.validationShareAbove).toBeCloseTo(3 / 9);
+    expect(after.threshold).toBeLessThan(before.threshold);
+    await expect(runCli(['fit-ood', ...common, '--feature-layer', 'nope'])).rejects.toThrow(/no layer "nope"/);
+  }, 60_000);
+
   it('trains with --photometric default: other augmented copies, the ranges recorded in the card', async () => {
     const out = join(dir, 'photometric');
     await runCli([
