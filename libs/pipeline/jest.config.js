@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset'), displayName: 'pipeline', rootDir: __dirname };
+module.exports = { ...require('../../tools/testing/jest-esm-preset'), displayName: 'pipeline', rootDir: __dirname };
