@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { createTfjsEngine, evaluateModel, type EvaluationReport } from '@xray/ml';
+import { createTfjsEngine } from '@xray/ml';
+import { evaluateModel, type EvaluationReport } from '@xray/model-tools';
 import { DEFAULT_MODEL_DIR, progressDisplay, servingPreprocess } from './train';
 
 interface EvaluateOptions {

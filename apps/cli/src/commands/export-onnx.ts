@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { exportOnnxPackage, initTfjsBackend } from '@xray/ml';
+import { initTfjsBackend } from '@xray/ml';
+import { exportOnnxPackage } from '@xray/model-tools';
 import { progressDisplay } from './train';
 
 export function register(program: Command): void {

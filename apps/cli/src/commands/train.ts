@@ -5,18 +5,17 @@ import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { BODY_PART_LABELS, type Normalization, type PreprocessingSpec, type ResizeMode, XrayError } from '@xray/shared';
 import { decodeImage, toModelInput } from '@xray/imaging';
+import { initTfjsBackend, saveModelPackage } from '@xray/ml';
 import {
   DEFAULT_FINE_TUNE,
   DEFAULT_TRAINING,
-  initTfjsBackend,
   loadTrainingBackbone,
   renderModelCardMarkdown,
-  saveModelPackage,
   trainClassifier,
   type ClassWeighting,
   type TrainingConfig,
   type TrainingEvent,
-} from '@xray/ml';
+} from '@xray/model-tools';
 
 /** The shipped model, as the workers find it (MODEL_DIR, relative to the working directory). */
 export const DEFAULT_MODEL_DIR = process.env.MODEL_DIR ?? 'models/bodypart';

@@ -10,8 +10,8 @@ import type { ModelCard } from '../model-card';
 import { readModelCard, type ModelPackage } from '../package/model-package';
 import { packageReader, type ModelPackageSource, type PackageReader } from '../package/package-source';
 import type { EngineLogger } from '../tfjs/tfjs-engine';
-import { readOnnxMetadata } from './graph-builder';
-import { gradCamFileFor, WEIGHTS_METADATA } from './package-export';
+import { readOnnxMetadata } from './onnx-metadata';
+import { gradCamFileFor, WEIGHTS_METADATA } from './package-files';
 
 export type OnnxProvider = 'cuda' | 'cpu';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
 import { MODEL_CARD_JSON } from '../package/model-package';
-import { writeTinyTestModelPackage } from '../testing';
+import { writeTinyTestModelPackage } from '../../testing';
 import { createTfjsEngine, type TfjsEngine } from './tfjs-engine';
 
 function randomImage(size: number, seed: number): Float32Array {

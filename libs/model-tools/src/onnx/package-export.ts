@@ -1,22 +1,17 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import type { ModelCard } from '../model-card';
-import { MODEL_CARD_JSON, loadModelPackage } from '../package/model-package';
+import {
+  gradCamFileFor,
+  loadModelPackage,
+  MODEL_CARD_JSON,
+  ONNX_GRADCAM_FILE,
+  ONNX_MODEL_FILE,
+  WEIGHTS_METADATA,
+  type ModelCard,
+} from '@xray/ml';
 import { exportGradCam } from './export-gradcam';
 import { exportClassifier } from './export-model';
 import { verifyClassifier } from './verify';
-
-export const ONNX_MODEL_FILE = 'model.onnx';
-export const ONNX_GRADCAM_FILE = 'gradcam.onnx';
-/** metadata_props key holding the card's weightsSha256, checked when the engine loads. */
-export const WEIGHTS_METADATA = 'xray.weights_sha256';
-
-/** File of the Grad-CAM++ graph for an animation layer (the target layer's is `gradcam.onnx`). */
-export function gradCamFileFor(card: ModelCard, layer: string): string | undefined {
-  if (layer === card.gradcam.targetLayer) return card.onnx?.gradcam;
-  if (!card.onnx?.gradcam || !(card.gradcam.animationLayers ?? []).includes(layer)) return undefined;
-  return `gradcam.${layer.replace(/[^A-Za-z0-9_-]/g, '_')}.onnx`;
-}
 
 export interface OnnxExportStep {
   /** 1-based. */

@@ -2,9 +2,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
+import { packageIOHandler, packageReader } from '@xray/ml';
 import { readKerasModel } from '../keras/import-keras';
-import { packageIOHandler } from '../package/model-package';
-import { packageReader } from '../package/package-source';
 
 export interface BackboneCutOptions {
   /** The backbone's last activation, where it is cut (default `out_relu`, MobileNetV2). */

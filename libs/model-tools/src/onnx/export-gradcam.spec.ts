@@ -1,8 +1,8 @@
-/** @jest-environment <rootDir>/src/onnx/__fixtures__/ort-environment.js */
+/** @jest-environment <rootDir>/testing/ort-environment.js */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { exportGradCam } from './export-gradcam';
-import { gradCamOracle, seedWeights, testImage, tinyDenseNet, tinyMobileNet } from './__fixtures__/models';
+import { gradCamOracle, seedWeights, testImage, tinyDenseNet, tinyMobileNet } from '../../testing/onnx/models';
 
 async function onnxGradCam(model: tf.LayersModel, layer: string, images: Float32Array[], classIndex: number[]) {
   const [, h, w, c] = model.inputs[0].shape as number[];

@@ -8,7 +8,7 @@
  */
 import { strToU8, zipSync } from 'fflate';
 import * as tf from '@tensorflow/tfjs';
-import { createH5File } from './h5';
+import { createH5File } from '../src/keras/h5';
 
 type Weights = Record<string, Record<string, { shape: number[]; values: Float32Array }>>;
 

@@ -1,4 +1,4 @@
-import type { ModelCard } from '../model-card';
+import { type ModelCard } from '@xray/ml';
 import type { AugmentationConfig } from './augment';
 import type { FineTuneConfig } from './fine-tune';
 import type { ConfidenceIntervals, Interval } from './intervals';

@@ -1,10 +1,10 @@
-/** @jest-environment <rootDir>/src/onnx/__fixtures__/ort-environment.js */
+/** @jest-environment <rootDir>/testing/ort-environment.js */
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { exportClassifier } from './export-model';
 import { forwardFlops } from './flops';
 import { verifyClassifier } from './verify';
-import { seedWeights, testImage, tinyDenseNet, tinyMobileNet } from './__fixtures__/models';
+import { seedWeights, testImage, tinyDenseNet, tinyMobileNet } from '../../testing/onnx/models';
 
 /** Largest difference of the probabilities, and of the logits centred per image against tfjs' log-probabilities. */
 async function compare(model: tf.LayersModel, size: number): Promise<{ probabilities: number; logits: number }> {

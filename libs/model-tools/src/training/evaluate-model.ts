@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isXrayError } from '@xray/shared';
-import type { InferenceEngine } from '../engine';
+import { type InferenceEngine } from '@xray/ml';
 import { readLabelsCsv } from './dataset';
 import type { Preprocess } from './features';
 import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';

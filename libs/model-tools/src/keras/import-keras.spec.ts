@@ -5,16 +5,14 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeFile, toModelInput } from '@xray/imaging';
 import { XrayError } from '@xray/shared';
 import { describeWithShared, sharedPath } from '@xray/testing';
-import { loadModelPackage } from '../package/model-package';
-import { createTfjsEngine } from '../tfjs/tfjs-engine';
-import { initTfjsBackend } from '../tfjs/backend';
+import { createTfjsEngine, initTfjsBackend, loadModelPackage } from '@xray/ml';
 import { denseNet201 } from '../architectures/densenet201';
 import {
   nestedKeras2H5 as keras2H5,
   nestedKeras3Archive as keras3Archive,
   nestedKerasReferenceModel as referenceModel,
   seedLikeKeras2H5,
-} from './test-fixtures';
+} from '../../testing/keras-fixtures';
 import { createH5File } from './h5';
 import { importKeras, parseLabels, readKerasModel } from './import-keras';
 

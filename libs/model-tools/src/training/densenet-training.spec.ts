@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { BODY_PART_LABELS, DEFAULT_BAND_THRESHOLDS, type PreprocessingSpec } from '@xray/shared';
+import { initTfjsBackend, loadModelPackage, saveModelPackage } from '@xray/ml';
 import { denseNet201 } from '../architectures/densenet201';
-import { loadModelPackage, saveModelPackage } from '../package/model-package';
-import { initTfjsBackend } from '../tfjs/backend';
 import { loadTrainingBackbone } from './backbone';
 import { DEFAULT_TRAINING, trainClassifier } from './train-model';
 

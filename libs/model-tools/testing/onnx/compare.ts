@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { gradCamPlusPlus } from '../../gradcam/gradcam-plus-plus';
-import { splitModel } from '../../gradcam/split-model';
-import { exportGradCam } from '../export-gradcam';
-import { exportClassifier } from '../export-model';
+import { gradCamPlusPlus, splitModel } from '@xray/ml';
+import { exportGradCam } from '../../src/onnx/export-gradcam';
+import { exportClassifier } from '../../src/onnx/export-model';
 
 export interface Comparison {
   /** Largest difference of the exported classifier's probabilities from tfjs'. */

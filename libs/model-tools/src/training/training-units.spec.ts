@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
-import { buildTinyTestModel } from '../testing';
+import { buildTinyTestModel } from '@xray/ml/testing';
 import { withInputSize } from './backbone';
 import { augmentImage } from './augment';
 import { applyTemperature, fitTemperature, meanNll } from './calibration';

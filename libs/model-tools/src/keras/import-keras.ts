@@ -10,8 +10,7 @@ import {
   type Normalization,
   type ResizeMode,
 } from '@xray/shared';
-import type { ModelCard } from '../model-card';
-import { saveModelPackage } from '../package/model-package';
+import { type ModelCard, saveModelPackage } from '@xray/ml';
 import { flattenKerasModel, type KerasLayerConfig } from './flatten-config';
 import { withH5File } from './h5';
 import { readKeras2Weights, readKeras3Weights, resolveLayerName, type LayerWeights } from './keras-weights';

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BODY_PART_LABELS, DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
-import type { ModelCard } from './model-card';
-import { saveModelPackage } from './package/model-package';
-
-export { nestedKeras2H5, nestedKeras3Archive, nestedKerasReferenceModel } from './keras/test-fixtures';
+import type { ModelCard } from '../src/model-card';
+import { saveModelPackage } from '../src/package/model-package';
 
 export interface TinyTestModelOptions {
   /** Square input size (default 64). */

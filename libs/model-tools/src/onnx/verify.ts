@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { XrayError } from '@xray/shared';
-import { readOnnxMetadata } from './graph-builder';
+import { readOnnxMetadata } from '@xray/ml';
 import { MODEL_OUTPUT_METADATA } from './export-model';
 
 /** Largest difference between the exported classifier's output and the tfjs model's that export accepts. */

@@ -1,16 +1,20 @@
-/** @jest-environment <rootDir>/src/onnx/__fixtures__/ort-environment.js */
+/** @jest-environment <rootDir>/testing/ort-environment.js */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
-import type { InferenceEngine } from '../engine';
-import type { ModelCard } from '../model-card';
-import { MODEL_CARD_JSON, saveModelPackage } from '../package/model-package';
-import { createTfjsEngine } from '../tfjs/tfjs-engine';
-import { createEngine, engineChoice } from './create-engine';
-import { createOnnxEngine } from './onnx-engine';
+import {
+  createEngine,
+  createOnnxEngine,
+  createTfjsEngine,
+  engineChoice,
+  type InferenceEngine,
+  MODEL_CARD_JSON,
+  type ModelCard,
+  saveModelPackage,
+} from '@xray/ml';
 import { exportOnnxPackage } from './package-export';
-import { testImage, tinyMobileNet } from './__fixtures__/models';
+import { testImage, tinyMobileNet } from '../../testing/onnx/models';
 
 const silent = { info: () => undefined };
 const SIZE = 64;

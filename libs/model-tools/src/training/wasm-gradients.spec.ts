@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initTfjsBackend } from '../tfjs/backend';
+import { initTfjsBackend } from '@xray/ml';
 import { seededRandom } from './random';
 import { registerWasmGradientKernels } from './wasm-gradients';
 

@@ -1,9 +1,9 @@
-/** @jest-environment <rootDir>/src/onnx/__fixtures__/ort-environment.js */
-import { initTfjsBackend } from '../tfjs/backend';
+import { initTfjsBackend } from '@xray/ml';
+/** @jest-environment <rootDir>/testing/ort-environment.js */
 import { denseNet201 } from '../architectures/densenet201';
 import { mobileNetV2 } from '../architectures/mobilenetv2';
-import { seedWeights, testImage } from './__fixtures__/models';
-import { compareWithTfjs, type Comparison } from './__fixtures__/compare';
+import { seedWeights, testImage } from '../../testing/onnx/models';
+import { compareWithTfjs, type Comparison } from '../../testing/onnx/compare';
 
 /**
  * The full Keras architectures (random weights, batch-norm statistics randomised) at a small

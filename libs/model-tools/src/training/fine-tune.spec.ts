@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initTfjsBackend } from '../tfjs/backend';
-import { buildTinyTestModel } from '../testing';
+import { initTfjsBackend } from '@xray/ml';
+import { buildTinyTestModel } from '@xray/ml/testing';
 import { backboneTop, fineTune, predictTop } from './fine-tune';
 import { buildHead } from './head';
 import { seededRandom } from './random';

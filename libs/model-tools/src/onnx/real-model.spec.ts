@@ -1,18 +1,14 @@
-/** @jest-environment <rootDir>/src/onnx/__fixtures__/ort-environment.js */
+/** @jest-environment <rootDir>/testing/ort-environment.js */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeWithShared, sharedPath } from '@xray/testing';
-import { initTfjsBackend } from '../tfjs/backend';
+import { createOnnxEngine, createTfjsEngine, initTfjsBackend, packageIOHandler, packageReader } from '@xray/ml';
 import { importKeras } from '../keras/import-keras';
-import { packageIOHandler } from '../package/model-package';
-import { createTfjsEngine } from '../tfjs/tfjs-engine';
-import { createOnnxEngine } from './onnx-engine';
 import { exportOnnxPackage } from './package-export';
-import { packageReader } from '../package/package-source';
-import { testImage } from './__fixtures__/models';
-import { compareWithTfjs, type Comparison } from './__fixtures__/compare';
+import { testImage } from '../../testing/onnx/models';
+import { compareWithTfjs, type Comparison } from '../../testing/onnx/compare';
 
 // A real third-party MobileNetV2 (trained weights, Keras names, AveragePooling2D + Flatten head) on real radiographs.
 describeWithShared(

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeWithShared, sharedPath } from '@xray/testing';
-import { initTfjsBackend } from '../tfjs/backend';
+import { initTfjsBackend } from '@xray/ml';
 import { loadBackbone, transferWeights } from './backbone';
 import { denseNet201 } from './densenet201';
 import { mobileNetV2 } from './mobilenetv2';
