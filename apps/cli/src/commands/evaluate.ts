@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createTfjsEngine } from '@xray/ml';
 import { evaluateModel, type EvaluationReport } from '@xray/model-tools';
-import { DEFAULT_MODEL_DIR, progressDisplay, servingPreprocess } from './train';
+import { progressDisplay } from './progress-display';
+import { DEFAULT_MODEL_DIR, servingPreprocess } from './serving-model';
 
 interface EvaluateOptions {
   model: string;

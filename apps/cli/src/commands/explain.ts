@@ -5,7 +5,7 @@ import { readLayerNames, renderAnimation, renderHeatmapPng, renderOverlayPng } f
 import { defaultAnimationLayers } from '@xray/model-tools';
 import { XrayError } from '@xray/shared';
 import { openEngine, prepareImage } from './classify';
-import { DEFAULT_MODEL_DIR } from './train';
+import { DEFAULT_MODEL_DIR } from './serving-model';
 
 interface ExplainOptions {
   model: string;

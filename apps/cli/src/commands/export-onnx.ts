@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initTfjsBackend } from '@xray/ml';
 import { exportOnnxPackage } from '@xray/model-tools';
-import { progressDisplay } from './train';
+import { progressDisplay } from './progress-display';
 
 export function register(program: Command): void {
   program

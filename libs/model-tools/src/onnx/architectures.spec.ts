@@ -1,5 +1,5 @@
-import { initTfjsBackend } from '@xray/ml';
 /** @jest-environment <rootDir>/testing/ort-environment.js */
+import { initTfjsBackend } from '@xray/ml';
 import { denseNet201 } from '../architectures/densenet201';
 import { mobileNetV2 } from '../architectures/mobilenetv2';
 import { seedWeights, testImage } from '../../testing/onnx/models';

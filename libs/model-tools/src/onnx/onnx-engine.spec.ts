@@ -7,7 +7,6 @@ import {
   createEngine,
   createOnnxEngine,
   createTfjsEngine,
-  engineChoice,
   type InferenceEngine,
   MODEL_CARD_JSON,
   type ModelCard,
@@ -111,12 +110,13 @@ describe('ONNX Runtime engine', () => {
     await expect(onnx.explain(images[0], { classIndex: 5 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
-  it('chooses ONNX when the package has it, unless ENGINE says tfjs', async () => {
-    expect(engineChoice({}, { ENGINE: 'tfjs' })).toBe('tfjs');
-    expect(() => engineChoice({}, { ENGINE: 'torch' })).toThrow(/ENGINE must be one of/);
-    const auto = await createEngine(dir, { engine: 'auto', logger: silent, warmUp: false });
+  it('chooses ONNX when the package has it (auto, the default), unless asked for tfjs', async () => {
+    const auto = await createEngine(dir, { logger: silent, warmUp: false });
     expect(auto.info.engine).toBe('onnx');
     await auto.dispose();
+    const tfjs = await createEngine(dir, { engine: 'tfjs', backend: 'cpu', logger: silent, warmUp: false });
+    expect(tfjs.info.engine).toBe('tfjs');
+    await tfjs.dispose();
   });
 
   it('falls back to the CPU when the CUDA provider cannot start, and says so', async () => {
