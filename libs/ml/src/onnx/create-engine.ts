@@ -16,7 +16,10 @@ export async function createEngine(
   source: ModelPackageSource,
   options: CreateEngineOptions = {},
 ): Promise<InferenceEngine> {
-  let choice = options.engine ?? 'auto';
-  if (choice === 'auto') choice = (await readModelCard(source)).onnx?.model ? 'onnx' : 'tfjs';
-  return choice === 'onnx' ? createOnnxEngine(source, options) : createTfjsEngine(source, options);
+  // The card is read once here and handed to the engine, which would otherwise read it again.
+  const card = options.card ?? (await readModelCard(source));
+  const choice = (options.engine ?? 'auto') === 'auto' ? (card.onnx?.model ? 'onnx' : 'tfjs') : options.engine;
+  return choice === 'onnx'
+    ? createOnnxEngine(source, { ...options, card })
+    : createTfjsEngine(source, { ...options, card });
 }

@@ -13,6 +13,7 @@ import {
   saveModelPackage,
 } from '@xray/ml';
 import { exportOnnxPackage } from './package-export';
+import { countingSource } from '@xray/ml/testing';
 import { testImage, tinyMobileNet } from '../../testing/onnx/models';
 
 const silent = { info: () => undefined };
@@ -108,6 +109,14 @@ describe('ONNX Runtime engine', () => {
       message: expect.stringContaining("'Conv1_relu'"),
     });
     await expect(onnx.explain(images[0], { classIndex: 5 })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('reads the model card once per engine open', async () => {
+    const { source, reads } = countingSource(dir);
+    const opened = await createEngine(source, { logger: silent, warmUp: false });
+    await opened.dispose();
+    expect(opened.info.engine).toBe('onnx');
+    expect(reads.filter((key) => key === MODEL_CARD_JSON)).toEqual([MODEL_CARD_JSON]);
   });
 
   it('chooses ONNX when the package has it (auto, the default), unless asked for tfjs', async () => {
