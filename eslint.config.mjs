@@ -55,6 +55,7 @@ const TEST_FILES = [
   '**/test/**/*.ts',
   '**/__fixtures__/**/*.ts',
   'libs/*/testing/**/*.ts',
+  'apps/*/src/testing/**/*.ts',
   'tools/**/*.ts',
   'bench/**/*.ts',
 ];
