@@ -114,6 +114,20 @@ const CASES: Array<[string, Probe, Probe]> = [
   ],
 ];
 
+// Imports the layout expects (the pipeline over infra and domain, the apps over the pipeline).
+const EXPECTED: Probe[] = [
+  ...['@xray/platform', '@xray/db', '@xray/storage', '@xray/imaging', '@xray/ml', '@xray/dicom'].map((from) => ({
+    file: 'libs/pipeline/src/probe.ts',
+    from,
+  })),
+  ...['gateway', 'inference-worker', 'explain-worker'].map((app) => ({
+    file: `apps/${app}/src/probe.ts`,
+    from: '@xray/pipeline',
+  })),
+  { file: 'libs/dicom/src/probe.ts', from: '@xray/imaging' },
+  { file: 'apps/cli/src/probe.ts', from: '@xray/platform/config' },
+];
+
 describe('layers and module boundaries', () => {
   let errors: string[][];
 
@@ -125,11 +139,18 @@ describe('layers and module boundaries', () => {
       env: { ...process.env, NX_DAEMON: 'false' },
     });
     expect(nx.status).toBe(0);
-    errors = boundaryErrors(CASES.flatMap(([, refused, allowed]) => [refused, allowed]));
+    errors = boundaryErrors([...CASES.flatMap(([, refused, allowed]) => [refused, allowed]), ...EXPECTED]);
   });
 
   it.each(CASES.map((c, i) => [...c, i] as const))('%s', (_rule, refused, allowed, i) => {
     expect({ ...refused, errors: errors[2 * i].length > 0 }).toEqual({ ...refused, errors: true });
     expect({ ...allowed, errors: errors[2 * i + 1] }).toEqual({ ...allowed, errors: [] });
+  });
+
+  it('allows the imports the layout expects', () => {
+    const expected = errors.slice(2 * CASES.length);
+    expect(EXPECTED.map((probe, i) => ({ ...probe, errors: expected[i] }))).toEqual(
+      EXPECTED.map((probe) => ({ ...probe, errors: [] })),
+    );
   });
 });
