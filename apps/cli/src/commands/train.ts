@@ -9,6 +9,7 @@ import {
   DEFAULT_FINE_TUNE,
   DEFAULT_TRAINING,
   initTfjsBackend,
+  knownTargetLayer,
   loadTrainingBackbone,
   renderModelCardMarkdown,
   saveModelPackage,
@@ -283,7 +284,8 @@ export function register(program: Command): void {
         architecture: `${options.backboneName}${config.fineTune ? ` fine-tuned from ${config.fineTune.fromLayer}` : ''} cut at ${options.layer} + GlobalAveragePooling2D + ${config.head.hiddenUnits > 0 ? `Dense(${config.head.hiddenUnits}, relu) + ` : ''}Dense(${BODY_PART_LABELS.length}, softmax)`,
         preprocessing: backbone.spec,
         labels: [...BODY_PART_LABELS],
-        gradcam: { targetLayer: options.layer },
+        // DenseNet201 explains at conv5_block30_concat (the seed's choice) rather than the cut layer.
+        gradcam: { targetLayer: knownTargetLayer(result.model.layers.map((l) => l.name)) ?? options.layer },
         bands: config.bands,
         temperature: result.temperature,
         training: {

@@ -1,0 +1,141 @@
+/** @jest-environment <rootDir>/src/onnx/__fixtures__/ort-environment.js */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
+import { createOnnxEngine, type OnnxEngine } from '../onnx/onnx-engine';
+import { exportOnnxPackage } from '../onnx/package-export';
+import { testImage, tinyMobileNet } from '../onnx/__fixtures__/models';
+import { saveModelPackage } from '../package/model-package';
+import { createTfjsEngine, type TfjsEngine } from '../tfjs/tfjs-engine';
+import { defaultAnimationLayers, knownTargetLayer } from './card-defaults';
+import { decodeLayerMaps, encodeLayerMaps, mapPeak } from './layer-maps-file';
+
+const silent = { info: () => undefined };
+const SIZE = 64;
+const LABELS = ['Abdomen', 'Ankle', 'Chest', 'Elbow', 'Foot'];
+// Network order: block_1_depthwise_relu (16x16), block_2_add (8x8), out_relu (target, 8x8).
+const ANIMATION = ['block_2_add', 'block_1_depthwise_relu'];
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  return Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+}
+
+describe('Grad-CAM++ across depth', () => {
+  let dir: string;
+  let tfjs: TfjsEngine;
+  let onnx: OnnxEngine;
+  let images: Float32Array[];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-depth-'));
+    const model = tinyMobileNet(SIZE, LABELS.length, 3);
+    await saveModelPackage(dir, model, {
+      name: 'tiny-mobilenet',
+      version: '0.0.0-test',
+      architecture: 'tiny MobileNetV2-style (seeded random weights, tests only)',
+      preprocessing: { width: SIZE, height: SIZE, channels: 3, normalization: 'minus1to1', resize: 'stretch' },
+      labels: LABELS,
+      gradcam: { targetLayer: 'out_relu', animationLayers: ANIMATION },
+      bands: DEFAULT_BAND_THRESHOLDS,
+    });
+    model.dispose();
+    await exportOnnxPackage(dir);
+    tfjs = await createTfjsEngine(dir, { backend: 'cpu', logger: silent });
+    onnx = await createOnnxEngine(dir, { logger: silent });
+    images = await Promise.all([0, 1].map((i) => testImage(SIZE, i)));
+  });
+
+  afterAll(async () => {
+    await tfjs?.dispose();
+    await onnx?.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tfjs: one backward pass gives each layer the map a separate Grad-CAM++ at that layer gives', async () => {
+    let nonZero = 0;
+    for (const [i, image] of images.entries()) {
+      const depth = await tfjs.explainAcrossDepth(image, { classIndex: i + 1 });
+      expect(depth.maps.map((m) => m.layer)).toEqual(['block_1_depthwise_relu', 'block_2_add', 'out_relu']);
+      expect(depth.animationLayers).toEqual(['block_1_depthwise_relu', 'block_2_add']);
+      expect(depth.targetLayer).toBe('out_relu');
+      expect(depth.layerCount).toBe(tfjs.model.layers.length);
+      const names = tfjs.model.layers.map((l) => l.name);
+      for (const map of depth.maps) {
+        const alone = await tfjs.explain(image, { classIndex: i + 1, layer: map.layer });
+        expect(map.depth).toBe(names.indexOf(map.layer));
+        expect(map.classIndex).toBe(i + 1);
+        expect(map.mapShape).toEqual(alone.mapShape);
+        const max = Math.max(...map.map);
+        if (max > 0) nonZero++;
+        expect([0, 1]).toContainEqual(Number(max.toFixed(5))); // normalised, or 0 where no cell argues for the class
+        expect(maxDiff(map.map, alone.map)).toBeLessThan(1e-5);
+      }
+    }
+    expect(nonZero).toBeGreaterThanOrEqual(4);
+  });
+
+  it('ONNX: gradcam.onnx gives the same maps from extra outputs (within 1e-4 of tfjs)', async () => {
+    for (const image of images) {
+      const [fromTfjs, fromOnnx] = await Promise.all([tfjs.explainAcrossDepth(image), onnx.explainAcrossDepth(image)]);
+      expect(fromOnnx.classIndex).toBe(fromTfjs.classIndex);
+      expect(fromOnnx.maps.map((m) => [m.layer, m.depth, m.mapShape])).toEqual(
+        fromTfjs.maps.map((m) => [m.layer, m.depth, m.mapShape]),
+      );
+      fromOnnx.maps.forEach((m, i) => expect(maxDiff(m.map, fromTfjs.maps[i].map)).toBeLessThan(1e-4));
+    }
+  });
+
+  it('refuses a class the card has no label for', async () => {
+    await expect(tfjs.explainAcrossDepth(images[0], { classIndex: 5 })).rejects.toThrow(/outside 0..4/);
+    await expect(onnx.explainAcrossDepth(images[0], { classIndex: -2 })).rejects.toThrow(/outside 0..4/);
+  });
+
+  it('stores the maps as one small object that decodes to within 1/510', async () => {
+    const depth = await tfjs.explainAcrossDepth(images[0]);
+    const bytes = encodeLayerMaps(depth, { width: 97, height: 61 }, { width: SIZE, height: SIZE, resize: 'stretch' });
+    const floats = depth.maps.reduce((n, m) => n + m.map.length, 0);
+    expect(bytes.length).toBeLessThan(floats + 1024); // one byte per cell plus a small header
+    const decoded = decodeLayerMaps(bytes);
+    expect(decoded.header.image).toEqual({ width: 97, height: 61 });
+    expect(decoded.maps.map((m) => m.layer)).toEqual(depth.maps.map((m) => m.layer));
+    decoded.maps.forEach((m, i) => {
+      expect(maxDiff(m.map, depth.maps[i].map)).toBeLessThanOrEqual(1 / 510 + 1e-7);
+      expect(decoded.header.layers[i].peak).toEqual(mapPeak(depth.maps[i].map, m.mapShape[1]));
+      expect(decoded.header.layers[i].peak.value).toBeCloseTo(1, 5);
+    });
+    expect(() => decodeLayerMaps(bytes.subarray(0, bytes.length - 3))).toThrow(/truncated map/);
+    expect(() => decodeLayerMaps(Buffer.from('PNG!....'))).toThrow(/bad magic/);
+  });
+
+  it('finds the peak cell', () => {
+    expect(mapPeak(Float32Array.of(0, 0.2, 0.1, 0.9, 0.3, 0.9), 3)).toEqual({ x: 0, y: 1, value: expect.closeTo(0.9) });
+  });
+});
+
+describe('card defaults for known architectures', () => {
+  const denseNet = [
+    ...[1, 2, 3, 4, 5, 6].map((b) => `conv2_block${b}_concat`),
+    ...Array.from({ length: 12 }, (_, b) => `conv3_block${b + 1}_concat`),
+    ...Array.from({ length: 48 }, (_, b) => `conv4_block${b + 1}_concat`),
+    ...Array.from({ length: 32 }, (_, b) => `conv5_block${b + 1}_concat`),
+    'bn',
+    'relu',
+  ];
+
+  it('DenseNet201: target conv5_block30_concat, animation at the ends of dense blocks 2, 3 and 4', () => {
+    expect(knownTargetLayer(denseNet)).toBe('conv5_block30_concat');
+    expect(defaultAnimationLayers(denseNet)).toEqual([
+      'conv3_block12_concat',
+      'conv4_block48_concat',
+      'conv5_block32_concat',
+    ]);
+  });
+
+  it('MobileNetV2 keeps the last activation as target (none known), and its residual adds for the animation', () => {
+    const mobileNet = ['Conv1', 'block_5_add', 'block_12_add', 'block_16_project_BN', 'out_relu'];
+    expect(knownTargetLayer(mobileNet)).toBeUndefined();
+    expect(defaultAnimationLayers(mobileNet)).toEqual(['block_5_add', 'block_12_add', 'out_relu']);
+  });
+});
