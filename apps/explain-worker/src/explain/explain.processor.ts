@@ -19,7 +19,14 @@ import {
   type TypedQueue,
 } from '@xray/platform';
 import type { ExplainJob, InstanceStatus, JobOutcome } from '@xray/shared';
-import { ObjectNotFoundError, clientKey, renderingKey, type ObjectStore } from '@xray/storage';
+import {
+  LAYER_MAPS_CONTENT_TYPE,
+  ObjectNotFoundError,
+  clientKey,
+  layerMapsKey,
+  renderingKey,
+  type ObjectStore,
+} from '@xray/storage';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -99,6 +106,12 @@ export class ExplainProcessor extends ModelQueueWorker<'explain'> {
         Promise.all([
           this.store.put(heatmapKey, Buffer.from(result.heatmapPng), 'image/png'),
           this.store.put(overlayKey, Buffer.from(result.overlayPng), 'image/png'),
+          // The maps across depth (GET /v1/instances/:id/explanations, /animation, /heatmap?layer=).
+          this.store.put(
+            layerMapsKey(clientId, studyId, instanceId, predictionId),
+            Buffer.from(result.layerMaps),
+            LAYER_MAPS_CONTENT_TYPE,
+          ),
         ]),
       );
       await stages.time(

@@ -10,7 +10,6 @@ import type { LayerMap, LayerMaps } from './layer-maps';
  * (LayerMapsHeader), then each layer's map as uint8 (value = byte * scale, row-major),
  * at the offsets the header gives. Maps are normalised to [0, 1], so 8 bits lose at most 1/510.
  */
-export const LAYER_MAPS_CONTENT_TYPE = 'application/vnd.xray.layer-maps';
 const MAGIC = 'XRLM';
 
 export interface MapPeak {
