@@ -18,3 +18,4 @@ export * from './architectures/backbone';
 export * from './render/heatmap';
 export * from './testing';
 export * from './training';
+export * from './render/animation';
