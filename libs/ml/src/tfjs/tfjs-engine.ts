@@ -16,6 +16,7 @@ import {
 import { splitModel, type SplitModel } from '../gradcam/split-model';
 import { loadModelPackage, type ModelPackage } from '../package/model-package';
 import type { ModelPackageSource } from '../package/package-source';
+import { registerWasmGradientKernels } from '../training/wasm-gradients';
 import { initTfjsBackend, type BackendOptions } from './backend';
 
 /** The part of a pino logger the engine uses (no patient data is ever passed to it). */
@@ -35,6 +36,8 @@ export async function createTfjsEngine(
   options: TfjsEngineOptions = {},
 ): Promise<TfjsEngine> {
   const backend = await initTfjsBackend(options);
+  // Fast input-gradient kernels for Grad-CAM++ through deep tails (the maps across depth); idempotent.
+  if (backend.backend === 'wasm') registerWasmGradientKernels();
   const pkg = isPackage(source) ? source : await loadModelPackage(source);
   const engine = new TfjsEngine(pkg, {
     engine: 'tfjs',
