@@ -114,6 +114,29 @@ describe('Grad-CAM++ across depth', () => {
   });
 });
 
+describe('the shipped model (models/bodypart)', () => {
+  it('gradcam.onnx gives the maps across depth at the MobileNetV2 defaults (its card names no animation layers)', async () => {
+    const dir = path.resolve(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
+    const engine = await createOnnxEngine(dir, { logger: silent, warmUp: false });
+    try {
+      expect(engine.card.gradcam).toEqual({ targetLayer: 'out_relu' });
+      const input = Float32Array.from({ length: engine.inputSize }, (_, i) => Math.sin(i * 0.001));
+      const depth = await engine.explainAcrossDepth(input, { classIndex: 3 });
+      expect(depth.maps.map((m) => [m.layer, m.mapShape])).toEqual([
+        ['block_5_add', [40, 40]],
+        ['block_12_add', [20, 20]],
+        ['out_relu', [10, 10]],
+      ]);
+      expect(depth.animationLayers).toEqual(['block_5_add', 'block_12_add', 'out_relu']);
+      expect(depth.maps.every((m) => m.classIndex === 3)).toBe(true);
+      const alone = await engine.explain(input, { classIndex: 3 });
+      expect(maxDiff(depth.maps[2].map, alone.map)).toBeLessThan(1e-6);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
 describe('card defaults for known architectures', () => {
   const denseNet = [
     ...[1, 2, 3, 4, 5, 6].map((b) => `conv2_block${b}_concat`),
