@@ -305,7 +305,7 @@ describe('web viewer in chromium', () => {
     expect(layerRequests).toEqual(['?layer=conv1_relu']);
     await page.keyboard.press('['); // already the shallowest: stays
     await expectText(page, '.layer-current .layer-depth', '1/2');
-    await screenshot(page, '08-single-layer-strip');
+    await screenshot(page, '07b-single-layer-strip');
 
     // P plays the animation layers in turn, P again pauses on one.
     await page.keyboard.press('p');
