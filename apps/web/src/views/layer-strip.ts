@@ -111,9 +111,9 @@ export class LayerStrip {
     return layer && !layer.target ? layer.heatmapUrl : null;
   }
 
-  /** The layer shown is not the target layer (so the heatmap must be on to show it). */
-  get active(): boolean {
-    return this.timer !== null || this.heatmapUrl() !== null;
+  /** The chosen layer's name ('' before the layers are loaded). */
+  layerName(): string {
+    return this.layers[this.selected]?.name ?? '';
   }
 
   step(delta: number): void {

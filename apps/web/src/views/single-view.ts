@@ -172,7 +172,13 @@ export class SingleView {
     const opacity = String(Math.round(state.heatmapOpacity * 100));
     if (this.opacity.value !== opacity) this.opacity.value = opacity;
     setAttr(this.opacity, 'aria-valuetext', `${opacity} %`);
-    setText(this.heatmapNote, heatmapNote(instance));
+    const layerShown = this.layerStrip.heatmapUrl() ? this.layerStrip.layerName() : null;
+    setText(
+      this.heatmapNote,
+      layerShown
+        ? `Shows layer ${layerShown}; the heatmap explains at ${instance.explanation?.layer}.`
+        : heatmapNote(instance),
+    );
 
     const key = `${instance.id}|${instance.updatedAt}|${instance.status}|${state.annotationsHidden}`;
     if (key !== this.factsKey) {
