@@ -20,11 +20,11 @@ import {
   createOnnxEngine,
   createTfjsEngine,
   encodeLayerMaps,
-  exportOnnxPackage,
   renderHeatmapPng,
   renderOverlayPng,
   type InferenceEngine,
 } from '@xray/ml';
+import { exportOnnxPackage } from '@xray/model-tools';
 import { makePng, sharedPath } from '@xray/testing';
 
 function arg(name: string, fallback: string): string {

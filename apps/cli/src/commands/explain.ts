@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { renderAnimation, renderHeatmapPng, renderOverlayPng } from '@xray/ml';
 import { XrayError } from '@xray/shared';
 import { openEngine, prepareImage } from './classify';
-import { DEFAULT_MODEL_DIR } from './train';
+import { DEFAULT_MODEL_DIR } from './serving-model';
 
 interface ExplainOptions {
   model: string;

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { CONFIG, type AppConfig } from '@xray/platform';
+import { CONFIG } from '@xray/pipeline';
+import type { AppConfig } from '@xray/platform';
 import type { ExplanationLayersDto } from '@xray/shared';
 import type { Request, Response } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';

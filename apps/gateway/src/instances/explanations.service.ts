@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { findInstanceExplanation, type InstanceExplanationRef } from '@xray/db';
-import { DATA_SOURCE, OBJECT_STORE } from '@xray/platform';
+import { findInstanceImageKeys } from '@xray/db';
+import { DATA_SOURCE, OBJECT_STORE } from '@xray/pipeline';
 import type { ExplanationLayersDto } from '@xray/shared';
 import {
   ObjectNotFoundError,
@@ -56,7 +56,7 @@ export class ExplanationsService {
 
   async animation(clientId: string, instanceId: string, format: AnimationFormat): Promise<Readable> {
     const { ref, maps } = await this.layerMaps(clientId, instanceId);
-    const key = animationKey(clientId, ref.studyId, instanceId, ref.predictionId!, format);
+    const key = animationKey(clientId, ref.studyId, instanceId, ref.predictionId, format);
     if (!(await this.store.exists(key))) {
       const image = await this.store.getBuffer(renderingKey(clientId, ref.studyId, instanceId));
       const { renderLayerMapsAnimation } = await ml();
@@ -67,7 +67,7 @@ export class ExplanationsService {
 
   async layerHeatmap(clientId: string, instanceId: string, layer: string): Promise<Readable> {
     const { ref, maps } = await this.layerMaps(clientId, instanceId);
-    const key = layerHeatmapKey(clientId, ref.studyId, instanceId, ref.predictionId!, layer);
+    const key = layerHeatmapKey(clientId, ref.studyId, instanceId, ref.predictionId, layer);
     if (!(await this.store.exists(key))) {
       const { renderLayerHeatmap } = await ml();
       const png = await renderLayerHeatmap(maps, layer);
@@ -77,19 +77,21 @@ export class ExplanationsService {
     return this.store.getStream(key);
   }
 
+  /** The caller's instance, the prediction its finished explanation belongs to, and the stored maps across depth. */
   private async layerMaps(
     clientId: string,
     instanceId: string,
-  ): Promise<{ ref: InstanceExplanationRef & { predictionId: string }; maps: Uint8Array }> {
+  ): Promise<{ ref: { studyId: string; predictionId: string }; maps: Uint8Array }> {
     if (!/^[0-9a-f-]{36}$/i.test(instanceId)) throw notFound('Instance not found.');
-    const ref = await findInstanceExplanation(this.ds, clientId, instanceId);
-    if (!ref) throw notFound('Instance not found.');
-    if (!ref.predictionId) throw notFound('The explanation is not ready yet.');
+    const keys = await findInstanceImageKeys(this.ds, clientId, instanceId);
+    if (!keys) throw notFound('Instance not found.');
+    const { studyId, explainedPredictionId: predictionId } = keys;
+    if (!predictionId) throw notFound('The explanation is not ready yet.');
     try {
       const maps = new Uint8Array(
-        await this.store.getBuffer(layerMapsKey(clientId, ref.studyId, instanceId, ref.predictionId)),
+        await this.store.getBuffer(layerMapsKey(clientId, studyId, instanceId, predictionId)),
       );
-      return { ref: { ...ref, predictionId: ref.predictionId }, maps };
+      return { ref: { studyId, predictionId }, maps };
     } catch (error) {
       if (error instanceof ObjectNotFoundError)
         throw notFound('This explanation has no maps across depth (it was made before they were stored).');

@@ -16,7 +16,7 @@ import {
 import { splitModel, type SplitModel } from '../gradcam/split-model';
 import { loadModelPackage, type ModelPackage } from '../package/model-package';
 import type { ModelPackageSource } from '../package/package-source';
-import { registerWasmGradientKernels } from '../training/wasm-gradients';
+import { registerWasmGradientKernels } from './wasm-gradients';
 import { initTfjsBackend, type BackendOptions } from './backend';
 
 /** The part of a pino logger the engine uses (no patient data is ever passed to it). */
@@ -28,6 +28,8 @@ export interface TfjsEngineOptions extends BackendOptions {
   logger?: EngineLogger;
   /** Run one classification at load so that the first request is not slow (default true). */
   warmUp?: boolean;
+  /** The package's card when the caller has read it already (it is parsed once per engine open). */
+  card?: ModelCard;
 }
 
 /** Loads a model package (or takes a loaded one) and serves it with TensorFlow.js. */
@@ -38,7 +40,7 @@ export async function createTfjsEngine(
   const backend = await initTfjsBackend(options);
   // Fast input-gradient kernels for Grad-CAM++ through deep tails (the maps across depth); idempotent.
   if (backend.backend === 'wasm') registerWasmGradientKernels();
-  const pkg = isPackage(source) ? source : await loadModelPackage(source);
+  const pkg = isPackage(source) ? source : await loadModelPackage(source, options.card);
   const engine = new TfjsEngine(pkg, {
     engine: 'tfjs',
     backend: backend.backend,
