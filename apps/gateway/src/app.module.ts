@@ -11,6 +11,7 @@ import {
   infraReadiness,
   type AppConfig,
   type Logger,
+  type StatusEventServer,
   type TypedQueue,
 } from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
@@ -28,7 +29,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, statusEvents: StatusEventServer): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -37,7 +38,7 @@ export class AppModule {
           app: 'gateway',
           inject: [REDIS, DATA_SOURCE, OBJECT_STORE, ...QUEUE_TOKENS],
           useFactory: (redis: Redis, ds: DataSource, store: ObjectStore, ...queues: TypedQueue<any>[]) => ({
-            readiness: infraReadiness(redis, ds, store),
+            readiness: [...infraReadiness(redis, ds, store), statusEvents.healthCheck()],
             queues,
           }),
         }),

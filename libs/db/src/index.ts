@@ -5,3 +5,4 @@ export * from './clients';
 export * from './study-views';
 export * from './study-progress';
 export * from './instance-writes';
+export * from './api-key-status';

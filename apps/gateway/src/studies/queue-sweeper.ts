@@ -1,14 +1,21 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { INFERENCE_QUEUE, JOB_PRIORITY, LOGGER, DATA_SOURCE, type Logger, type TypedQueue } from '@xray/platform';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  INFERENCE_QUEUE,
+  JOB_PRIORITY,
+  LOGGER,
+  type AppConfig,
+  type Logger,
+  type TypedQueue,
+} from '@xray/platform';
 import type { DataSource } from 'typeorm';
-
-const SWEEP_EVERY_MS = 60_000;
-const QUEUED_FOR_S = 120;
 
 /**
  * A study is committed to Postgres before its jobs are enqueued; if the gateway dies or Redis
- * fails in between, its instances would stay `queued` forever. Every minute this re-enqueues
- * instances queued for over two minutes. The instance id is the job id, so an instance whose
+ * fails in between (an upload answers 202 even while Redis is down), its instances would stay
+ * `queued` forever. Every QUEUE_SWEEP_INTERVAL_MS this re-enqueues instances queued for over
+ * QUEUE_SWEEP_AFTER_MS (seconds, so that recovery after an outage is prompt). The instance id is the job id, so an instance whose
  * job still exists is not enqueued twice (BullMQ ignores the duplicate add).
  */
 @Injectable()
@@ -16,6 +23,7 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
   private timer?: NodeJS.Timeout;
 
   constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(INFERENCE_QUEUE) private readonly inference: TypedQueue<'inference'>,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -24,7 +32,7 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
   onApplicationBootstrap(): void {
     this.timer = setInterval(
       () => void this.sweep().catch((error) => this.logger.warn({ err: error }, 'queue sweep failed')),
-      SWEEP_EVERY_MS,
+      this.config.queueSweep.intervalMs,
     );
     this.timer.unref();
   }
@@ -45,9 +53,9 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
     }> = await this.ds.query(
       `SELECT i.id, i.study_id, i.client_id, i.object_key, s.correlation_id, s.priority
          FROM instances i JOIN studies s ON s.id = i.study_id
-        WHERE i.status = 'queued' AND i.created_at < now() - make_interval(secs => $1)
+        WHERE i.status = 'queued' AND i.created_at < now() - make_interval(secs => $1::float8 / 1000)
         ORDER BY i.created_at LIMIT 500`,
-      [QUEUED_FOR_S],
+      [this.config.queueSweep.afterMs],
     );
     if (rows.length === 0) return 0;
     await this.inference.addBulk(

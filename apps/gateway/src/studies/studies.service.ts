@@ -12,6 +12,7 @@ import {
   type AppConfig,
   type Logger,
   type TypedQueue,
+  withDeadline,
 } from '@xray/platform';
 import type { StudyDto, StudyPage, StudyStatus } from '@xray/shared';
 import { clientKey, type ObjectStore } from '@xray/storage';
@@ -111,7 +112,9 @@ export class StudiesService {
       throw error;
     }
     // The study is committed: if Redis fails now, QueueSweeper enqueues it later, so still answer 202.
-    await this.enqueue(files, studyId, principal.clientId, study.priority, correlationId).catch((error: Error) =>
+    // Bounded: a Redis outage must not hold the answer (the jobs are added when it is back, or swept).
+    const enqueued = this.enqueue(files, studyId, principal.clientId, study.priority, correlationId);
+    await withDeadline(enqueued, this.config.queueSweep.enqueueTimeoutMs, 'enqueue').catch((error: Error) =>
       this.logger.warn({ err: error.message, studyId }, 'enqueue failed; the queue sweeper will retry'),
     );
     this.logger.info({ studyId, instances: files.length, priority: study.priority }, 'study accepted');

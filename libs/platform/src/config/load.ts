@@ -44,6 +44,7 @@ export interface AppConfig {
   };
   heartbeatMaxAgeMs: number;
   shutdownTimeoutMs: number;
+  queueSweep: { enqueueTimeoutMs: number; intervalMs: number; afterMs: number };
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
 }
 
@@ -105,6 +106,11 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     },
     heartbeatMaxAgeMs: raw.heartbeatMaxAgeMs!,
     shutdownTimeoutMs: raw.shutdownTimeoutMs!,
+    queueSweep: {
+      enqueueTimeoutMs: raw.enqueueTimeoutMs!,
+      intervalMs: raw.queueSweepIntervalMs!,
+      afterMs: raw.queueSweepAfterMs!,
+    },
     webhooks: {
       concurrency: raw.webhookConcurrency!,
       timeoutMs: raw.webhookTimeoutMs!,

@@ -292,16 +292,17 @@ export const CONFIG_SCHEMA = {
   jobLockDurationMs: v({
     name: 'JOB_LOCK_DURATION_MS',
     kind: 'int',
-    default: '120000',
-    description: "BullMQ lock duration: above the slowest job; a crashed worker's job is retried after it.",
+    default: '20000',
+    description:
+      "BullMQ lock duration, renewed every half of it while a job runs (model work runs off the event loop); a crashed worker's job is taken over once it expires.",
     apps: ALL,
     parse: int(1000),
   }),
   jobStalledIntervalMs: v({
     name: 'JOB_STALLED_INTERVAL_MS',
     kind: 'int',
-    default: '30000',
-    description: 'How often stalled jobs are looked for.',
+    default: '10000',
+    description: 'How often stalled jobs (lock expired: their worker died) are looked for and retried.',
     apps: ALL,
     parse: int(1000),
   }),
@@ -337,6 +338,32 @@ export const CONFIG_SCHEMA = {
     description:
       'On SIGTERM, how long the current jobs may run before they are handed back (keep below the pod grace period).',
     apps: ALL,
+    parse: int(0),
+  }),
+  enqueueTimeoutMs: v({
+    name: 'ENQUEUE_TIMEOUT_MS',
+    kind: 'int',
+    default: '1000',
+    description:
+      'How long an upload waits for Redis to take its jobs; past it the study is still accepted (202) and the queue sweeper enqueues it.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  queueSweepIntervalMs: v({
+    name: 'QUEUE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    default: '10000',
+    description: 'How often the gateway looks for instances still queued in Postgres but possibly missing from Redis.',
+    apps: ['gateway'],
+    parse: int(100),
+  }),
+  queueSweepAfterMs: v({
+    name: 'QUEUE_SWEEP_AFTER_MS',
+    kind: 'int',
+    default: '20000',
+    description:
+      'An instance queued for longer than this is enqueued again by the sweeper (its instance id is the job id, so an existing job is never doubled).',
+    apps: ['gateway'],
     parse: int(0),
   }),
   webhookTimeoutMs: v({

@@ -1,0 +1,182 @@
+import { createDataSource, revokeApiKey } from '@xray/db';
+import type { StudyDto } from '@xray/shared';
+import {
+  makeDeflateBombDicom,
+  makePng,
+  startSystem,
+  ThrowawayRedis,
+  type IssuedClient,
+  type RunningSystem,
+} from '@xray/testing';
+import type { DataSource } from 'typeorm';
+import { ApiClient } from './api-client';
+
+/**
+ * Faults found by fault injection (issue 13), each reproduced against the running system:
+ * the three apps on a private redis-server that the tests stop and start.
+ */
+jest.setTimeout(180_000);
+
+let redis: ThrowawayRedis;
+let system: RunningSystem;
+let hospital: IssuedClient;
+let api: ApiClient;
+let db: DataSource;
+let png: Buffer;
+
+beforeAll(async () => {
+  redis = await new ThrowawayRedis().start();
+  system = await startSystem({
+    env: {
+      REDIS_URL: redis.url,
+      MAX_UPLOAD_BYTES: String(16 * 1024 * 1024),
+      RATE_LIMIT_MAX: '1000',
+      QUEUE_SWEEP_INTERVAL_MS: '1000',
+      QUEUE_SWEEP_AFTER_MS: '2000',
+    },
+  });
+  hospital = await system.createClient('hospital-faults');
+  api = new ApiClient(system.url, hospital.apiKey);
+  db = createDataSource(system.databaseUrl, { poolSize: 1 });
+  await db.initialize();
+  png = await makePng();
+});
+
+afterAll(async () => {
+  await db?.destroy();
+  await system?.stop();
+  await redis?.dispose();
+});
+
+/** An open `/v1/events` stream and everything it has received so far. */
+async function openEvents(apiKey: string) {
+  const controller = new AbortController();
+  const res = await fetch(`${system.url}/v1/events?access_token=${apiKey}`, { signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const stream = { text: '', ended: false, close: () => controller.abort() };
+  const pump = async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stream.text += Buffer.from(value).toString('utf8');
+    }
+  };
+  void pump()
+    .catch(() => undefined)
+    .finally(() => (stream.ended = true));
+  return stream;
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Date.now() - started;
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = Date.now();
+  const result = await work();
+  return [result, Date.now() - started];
+}
+
+it('keeps non-ASCII file names (UTF-8 in the multipart header)', async () => {
+  const res = await api.submit([{ name: 'Röntgen_胸部.png', bytes: png }]);
+  expect(res.status).toBe(202);
+  const study: StudyDto = await res.json();
+  expect(study.instances[0].filename).toBe('Röntgen_胸部.png');
+  expect((await api.json<StudyDto>(`/v1/studies/${study.id}`)).instances[0].filename).toBe('Röntgen_胸部.png');
+});
+
+it('closes the event streams of a revoked key within seconds', async () => {
+  const viewer = await system.createClient('viewer-revoked');
+  const [{ id: keyId }] = await db.query('SELECT id FROM api_keys WHERE client_id = $1', [viewer.clientId]);
+  const stream = await openEvents(viewer.apiKey);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(stream.ended).toBe(false);
+  expect(await revokeApiKey(db, keyId)).toBe(true);
+  const took = await until('stream closed after revocation', () => stream.ended, 10_000).finally(stream.close);
+  expect(took).toBeLessThan(10_000);
+});
+
+it('never decodes a deflate bomb on the request path; the worker fails it with CORRUPT_FILE', async () => {
+  const bomb = makeDeflateBombDicom(6);
+  expect(bomb.length).toBeGreaterThan(5_000_000);
+  const res = await api.submit([{ name: 'bomb.dcm', bytes: bomb }]);
+  expect(res.status).toBe(202);
+  const instanceId = ((await res.json()) as StudyDto).instances[0].id;
+  // Several image requests at once, and the liveness probe meanwhile.
+  const images = Array.from({ length: 3 }, () => timed(() => api.get(`/v1/instances/${instanceId}/image`)));
+  await new Promise((r) => setTimeout(r, 20));
+  const [live, liveMs] = await timed(() => fetch(`${system.url}/health/live`));
+  const answered = await Promise.all(images);
+  expect(live.status).toBe(200);
+  expect(liveMs).toBeLessThan(500);
+  for (const [image, ms] of answered) {
+    expect([409, 422]).toContain(image.status);
+    expect((await image.json()).error.code).toMatch(/^(NOT_READY|CORRUPT_FILE)$/);
+    expect(ms).toBeLessThan(1000);
+  }
+  await until(
+    'instance failed',
+    async () => (await api.json<StudyDto>(`/v1/studies/${await studyOf(instanceId)}`)).instances[0].status === 'failed',
+    60_000,
+  );
+  const study = await api.json<StudyDto>(`/v1/studies/${await studyOf(instanceId)}`);
+  expect(study.instances[0].error?.code).toBe('CORRUPT_FILE');
+  const [failed, failedMs] = await timed(() => api.get(`/v1/instances/${instanceId}/image`));
+  expect([failed.status, (await failed.json()).error.code]).toEqual([422, 'CORRUPT_FILE']);
+  expect(failedMs).toBeLessThan(1000);
+});
+
+async function studyOf(instanceId: string): Promise<string> {
+  const [row] = await db.query('SELECT study_id FROM instances WHERE id = $1', [instanceId]);
+  return row.study_id;
+}
+
+describe('Redis outage', () => {
+  it('answers uploads with 202 within 2 s while Redis is down; the sweeper enqueues them once it is back', async () => {
+    await redis.stop();
+    try {
+      const [res, ms] = await timed(() => api.submit([{ name: 'during-outage.png', bytes: png }]));
+      expect(res.status).toBe(202);
+      expect(ms).toBeLessThan(2500);
+      const study: StudyDto = await res.json();
+      await redis.start();
+      expect((await api.waitForStudy(study.id, 60_000)).status).toBe('done');
+    } finally {
+      await redis.start().catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('keeps live updates after a Redis restart, and readiness reports the dead subscriber', async () => {
+    await until('gateway ready', async () => (await fetch(`${system.url}/health/ready`)).status === 200, 30_000);
+    const stream = await openEvents(hospital.apiKey);
+    try {
+      await redis.stop();
+      await until(
+        'readiness reports the subscriber down',
+        async () => {
+          const report = await (await fetch(`${system.url}/health/ready`)).json();
+          return report.checks?.['status-events']?.status === 'down';
+        },
+        10_000,
+      );
+      await new Promise((r) => setTimeout(r, 3000)); // an outage of a few seconds
+      await redis.start();
+      await until(
+        'gateway ready again',
+        async () => (await fetch(`${system.url}/health/ready`)).status === 200,
+        30_000,
+      );
+      const study: StudyDto = await (await api.submit([{ name: 'after-restart.png', bytes: png }])).json();
+      const done = `"instanceId":"${study.instances[0].id}","status":"done"`;
+      await until('status event after the restart', () => stream.text.includes(done), 60_000);
+    } finally {
+      stream.close();
+    }
+  });
+});
