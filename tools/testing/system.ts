@@ -21,6 +21,8 @@ export interface SystemOptions {
   modelDir?: string;
   /** Extra environment for all three apps (e.g. short retry delays). */
   env?: Record<string, string>;
+  /** A PostgreSQL server URL (no database) to create the system's database on, e.g. a ThrowawayPostgres. */
+  postgresUrl?: string;
   /** Per-app environment on top of `env`. */
   appEnv?: Partial<Record<SystemApp, Record<string, string>>>;
 }
@@ -55,7 +57,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   ensureBuilt();
   const { migrate, createClientWithKey, createDataSource, dropDatabase } = await import('@xray/db');
   const work = mkdtempSync(path.join(os.tmpdir(), 'xray-system-'));
-  const databaseUrl = testDatabaseUrl(uniqueName('xray_sys'));
+  const databaseName = uniqueName('xray_sys');
+  const databaseUrl = options.postgresUrl ? `${options.postgresUrl}/${databaseName}` : testDatabaseUrl(databaseName);
   const queuePrefix = uniqueName('xsys');
   await migrate(databaseUrl);
   const modelDir = options.modelDir ?? (await tinyModel(work));

@@ -4,6 +4,7 @@ import {
   makeDeflateBombDicom,
   makePng,
   startSystem,
+  ThrowawayPostgres,
   ThrowawayRedis,
   type IssuedClient,
   type RunningSystem,
@@ -13,11 +14,13 @@ import { ApiClient } from './api-client';
 
 /**
  * Faults found by fault injection (issue 13), each reproduced against the running system:
- * the three apps on a private redis-server that the tests stop and start.
+ * the three apps on a private redis-server and a private PostgreSQL cluster that the tests
+ * stop and start (the machine's own servers are never touched).
  */
 jest.setTimeout(180_000);
 
 let redis: ThrowawayRedis;
+let postgres: ThrowawayPostgres;
 let system: RunningSystem;
 let hospital: IssuedClient;
 let api: ApiClient;
@@ -25,8 +28,9 @@ let db: DataSource;
 let png: Buffer;
 
 beforeAll(async () => {
-  redis = await new ThrowawayRedis().start();
+  [redis, postgres] = await Promise.all([new ThrowawayRedis().start(), new ThrowawayPostgres().start()]);
   system = await startSystem({
+    postgresUrl: postgres.url,
     env: {
       REDIS_URL: redis.url,
       MAX_UPLOAD_BYTES: String(16 * 1024 * 1024),
@@ -46,6 +50,7 @@ afterAll(async () => {
   await db?.destroy();
   await system?.stop();
   await redis?.dispose();
+  await postgres?.dispose();
 });
 
 /** An open `/v1/events` stream and everything it has received so far. */
@@ -179,4 +184,43 @@ describe('Redis outage', () => {
       stream.close();
     }
   });
+});
+
+describe('PostgreSQL outage', () => {
+  it('answers 503 with Retry-After (not 500) and readiness names postgres; recovers when it is back', async () => {
+    await postgres.stop('immediate');
+    try {
+      const res = await api.get('/v1/studies?limit=1');
+      expect([res.status, (await res.json()).error?.code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      const ready = await fetch(`${system.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect((await ready.json()).down).toEqual(['postgres']);
+    } finally {
+      await postgres.start();
+    }
+    await until('gateway ready again', async () => (await fetch(`${system.url}/health/ready`)).status === 200, 30_000);
+    expect((await api.get('/v1/studies?limit=1')).status).toBe(200);
+  });
+});
+
+describe('a worker killed mid-job', () => {
+  it('has its job retried and completed by the restarted worker within 45 s (short locks, stalled checks)', async () => {
+    // A long batch wait keeps the job active (status classifying) long enough to kill the worker.
+    await system.kill('inference-worker', 'SIGTERM');
+    await system.restart('inference-worker', { INFERENCE_BATCH_WAIT_MS: '5000' });
+    const study: StudyDto = await (await api.submit([{ name: 'killed.png', bytes: png }])).json();
+    await until(
+      'instance classifying',
+      async () => (await api.json<StudyDto>(`/v1/studies/${study.id}`)).instances[0].status === 'classifying',
+      20_000,
+    );
+    await system.kill('inference-worker', 'SIGKILL');
+    const killedAt = Date.now();
+    await system.restart('inference-worker'); // the default lock and stalled-check settings
+    const done = await api.waitForStudy(study.id, 60_000);
+    const recoveryMs = Date.now() - killedAt;
+    expect(done.instances[0].status).toBe('done');
+    expect(recoveryMs).toBeLessThan(45_000);
+  }, 240_000);
 });

@@ -6,3 +6,4 @@ export * from './study-views';
 export * from './study-progress';
 export * from './instance-writes';
 export * from './api-key-status';
+export * from './unavailable';

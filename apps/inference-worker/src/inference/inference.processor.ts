@@ -19,6 +19,7 @@ import {
   STATUS_PUBLISHER,
   WEBHOOK_QUEUE,
   XrayMetrics,
+  ByteBudget,
   infraReadiness,
   type AppConfig,
   type Logger,
@@ -42,6 +43,9 @@ const ALREADY_CLASSIFIED: InstanceStatus[] = ['classified', 'explaining', 'done'
  */
 @Injectable()
 export class InferenceProcessor extends ModelQueueWorker<'inference'> {
+  /** Decoding multiplies a file's bytes: bound the bytes being decoded, not only the job count. */
+  private readonly decodeBudget: ByteBudget;
+
   constructor(
     @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
@@ -64,6 +68,7 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
       metrics,
       heartbeat,
     });
+    this.decodeBudget = new ByteBudget(config.inference.decodeBudgetBytes);
     model.onBatch = (modelMs, size) => {
       metrics.observeModelTime(modelMs, size, 'classify');
       logger.debug({ modelMs, size }, 'model batch'); // bench/pipeline sums these
@@ -96,7 +101,9 @@ export class InferenceProcessor extends ModelQueueWorker<'inference'> {
     const bytes = await stages.time('storageGet', this.store.getBuffer(objectKey));
     const outcome = await stages.time(
       'classify',
-      this.model.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      this.decodeBudget.run(bytes.length, () =>
+        this.model.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      ),
     );
     if (!outcome.ok) {
       logger.info({ instanceId, code: outcome.code }, 'image could not be decoded');

@@ -32,7 +32,7 @@ export interface AppConfig {
   maxFilesPerStudy: number;
   rateLimit: { max: number; windowMs: number };
   apiKeyCacheMs: number;
-  inference: { concurrency: number; batchSize: number; batchWaitMs: number };
+  inference: { concurrency: number; batchSize: number; batchWaitMs: number; decodeBudgetBytes: number };
   explain: { concurrency: number };
   jobs: {
     attempts: number;
@@ -94,6 +94,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       concurrency: raw.inferenceConcurrency!,
       batchSize: raw.inferenceBatchSize!,
       batchWaitMs: raw.inferenceBatchWaitMs!,
+      decodeBudgetBytes: raw.inferenceDecodeBudgetBytes!,
     },
     explain: { concurrency: raw.explainConcurrency! },
     jobs: {

@@ -256,6 +256,15 @@ export const CONFIG_SCHEMA = {
     apps: ['inference-worker'],
     parse: int(0),
   }),
+  inferenceDecodeBudgetBytes: v({
+    name: 'INFERENCE_DECODE_BUDGET_BYTES',
+    kind: 'int',
+    default: String(128 * 1024 * 1024),
+    description:
+      'Bytes of uploaded files one inference worker decodes at once (on top of the INFERENCE_CONCURRENCY count); bounds its memory. A larger file runs alone.',
+    apps: ['inference-worker'],
+    parse: int(1024 * 1024),
+  }),
   explainConcurrency: v({
     name: 'EXPLAIN_CONCURRENCY',
     kind: 'int',
