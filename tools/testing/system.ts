@@ -37,6 +37,8 @@ export interface RunningSystem {
   url: string;
   databaseUrl: string;
   queuePrefix: string;
+  /** The filesystem object store's root (STORAGE_DIR) of all three apps. */
+  storageDir: string;
   /** The base URL of one app (the workers serve /health and /metrics). */
   appUrl(app: SystemApp): string;
   createClient(name: string, options?: { admin?: boolean }): Promise<IssuedClient>;
@@ -64,11 +66,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const modelDir = options.modelDir ?? (await tinyModel(work));
   const ports = { gateway: await freePort(), 'inference-worker': await freePort(), 'explain-worker': await freePort() };
   const url = `http://127.0.0.1:${ports.gateway}`;
+  const storageDir = path.join(work, 'objects');
   const baseEnv: Record<string, string> = {
     REDIS_URL: TEST_REDIS_URL,
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: queuePrefix,
-    STORAGE_DIR: path.join(work, 'objects'),
+    STORAGE_DIR: storageDir,
     MODEL_DIR: modelDir,
     PUBLIC_URL: url,
     HOST: '127.0.0.1',
@@ -121,6 +124,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     url,
     databaseUrl,
     queuePrefix,
+    storageDir,
     appUrl: (app) => `http://127.0.0.1:${ports[app]}`,
     async createClient(name, clientOptions = {}) {
       db ??= await openDb();

@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { request } from 'node:http';
+import * as path from 'node:path';
 import { createDataSource, revokeApiKey } from '@xray/db';
 import type { StudyDto } from '@xray/shared';
 import {
@@ -223,4 +227,54 @@ describe('a worker killed mid-job', () => {
     expect(done.instances[0].status).toBe('done');
     expect(recoveryMs).toBeLessThan(45_000);
   }, 240_000);
+});
+
+/** Every file and folder under the object store, relative to its root. */
+async function storageEntries(): Promise<string[]> {
+  const entries = await readdir(system.storageDir, { recursive: true, withFileTypes: true });
+  return entries.map((e) => path.relative(system.storageDir, path.join(e.parentPath, e.name))).sort();
+}
+
+describe('the gateway killed mid-upload', () => {
+  it('leaves a complete original and a partial temp file, which the storage sweep removes, and nothing else', async () => {
+    const kept: StudyDto = await (await api.submit([{ name: 'kept.png', bytes: png }])).json();
+    await api.waitForStudy(kept.id);
+    const before = await storageEntries();
+
+    // Two files: the first sent whole, the second cut off when the gateway dies.
+    const boundary = `xray-${randomBytes(8).toString('hex')}`;
+    const part = (name: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const { hostname, port } = new URL(system.url);
+    const upload = request({
+      hostname,
+      port,
+      path: '/v1/studies',
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${hospital.apiKey}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+    });
+    upload.on('error', () => undefined); // the gateway dies under it
+    upload.write(Buffer.concat([Buffer.from(part('first.png')), png, Buffer.from('\r\n')]));
+    upload.write(Buffer.concat([Buffer.from(part('second.png')), png.subarray(0, 64), randomBytes(2 * 1024 * 1024)]));
+    const newEntries = async () => (await storageEntries()).filter((e) => !before.includes(e));
+    await until(
+      'an original stored and a temp file in progress',
+      async () => {
+        const added = await newEntries();
+        return added.some((e) => e.endsWith(`${path.sep}original`)) && added.some((e) => e.endsWith('.tmp'));
+      },
+      15_000,
+    );
+    await system.kill('gateway', 'SIGKILL');
+    upload.destroy();
+    expect((await newEntries()).length).toBeGreaterThan(0);
+
+    await system.restart('gateway', { STORAGE_SWEEP_INTERVAL_MS: '500', STORAGE_ORPHAN_AGE_MS: '1000' });
+    await until('leftovers swept', async () => (await newEntries()).length === 0, 20_000);
+    expect(await storageEntries()).toEqual(before); // the committed study is untouched, no empty folders
+    expect((await api.get(`/v1/instances/${kept.instances[0].id}/image`)).status).toBe(200);
+  });
 });

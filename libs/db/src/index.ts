@@ -7,3 +7,4 @@ export * from './study-progress';
 export * from './instance-writes';
 export * from './api-key-status';
 export * from './unavailable';
+export * from './orphan-studies';

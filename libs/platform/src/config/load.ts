@@ -45,6 +45,7 @@ export interface AppConfig {
   heartbeatMaxAgeMs: number;
   shutdownTimeoutMs: number;
   queueSweep: { enqueueTimeoutMs: number; intervalMs: number; afterMs: number };
+  storageSweep: { intervalMs: number; orphanAgeMs: number };
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
 }
 
@@ -107,6 +108,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     },
     heartbeatMaxAgeMs: raw.heartbeatMaxAgeMs!,
     shutdownTimeoutMs: raw.shutdownTimeoutMs!,
+    storageSweep: { intervalMs: raw.storageSweepIntervalMs!, orphanAgeMs: raw.storageOrphanAgeMs! },
     queueSweep: {
       enqueueTimeoutMs: raw.enqueueTimeoutMs!,
       intervalMs: raw.queueSweepIntervalMs!,

@@ -375,6 +375,24 @@ export const CONFIG_SCHEMA = {
     apps: ['gateway'],
     parse: int(0),
   }),
+  storageSweepIntervalMs: v({
+    name: 'STORAGE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    default: '600000',
+    description:
+      'How often the gateway removes orphaned storage (objects of studies with no row, unfinished uploads) left by a crash.',
+    apps: ['gateway'],
+    parse: int(100),
+  }),
+  storageOrphanAgeMs: v({
+    name: 'STORAGE_ORPHAN_AGE_MS',
+    kind: 'int',
+    default: '3600000',
+    description:
+      'Orphaned objects and unfinished uploads are removed once unchanged for this long (uploads in flight are younger).',
+    apps: ['gateway'],
+    parse: int(0),
+  }),
   webhookTimeoutMs: v({
     name: 'WEBHOOK_TIMEOUT_MS',
     kind: 'int',
