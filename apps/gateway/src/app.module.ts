@@ -4,15 +4,17 @@ import {
   DATA_SOURCE,
   InfraModule,
   OBJECT_STORE,
-  ObservabilityModule,
   QUEUE_TOKENS,
-  QueueDashboardModule,
   REDIS,
   infraReadiness,
+  type TypedQueue,
+} from '@xray/pipeline';
+import {
+  ObservabilityModule,
+  QueueDashboardModule,
   type AppConfig,
   type Logger,
   type StatusEventServer,
-  type TypedQueue,
 } from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';

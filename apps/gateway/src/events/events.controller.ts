@@ -2,7 +2,7 @@ import { Controller, Inject, Sse, UseGuards, type MessageEvent } from '@nestjs/c
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { STATUS_EVENT_PATTERN, type InstanceStatusEvent } from '@xray/shared';
-import { DATA_SOURCE } from '@xray/platform';
+import { DATA_SOURCE } from '@xray/pipeline';
 import { filter, interval, map, merge, takeUntil, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { AllowQueryToken, ApiKeyGuard } from '../auth/api-key.guard';
