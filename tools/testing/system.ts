@@ -41,6 +41,8 @@ export interface RunningSystem {
   storageDir: string;
   /** The base URL of one app (the workers serve /health and /metrics). */
   appUrl(app: SystemApp): string;
+  /** Where an app's /metrics is served: the workers' own port, the gateway's METRICS_PORT. */
+  metricsUrl(app: SystemApp): string;
   createClient(name: string, options?: { admin?: boolean }): Promise<IssuedClient>;
   /** Sends a signal to one app (e.g. SIGKILL mid-job) and waits for it to exit. */
   kill(app: SystemApp, signal?: NodeJS.Signals): Promise<void>;
@@ -65,6 +67,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   await migrate(databaseUrl);
   const modelDir = options.modelDir ?? (await tinyModel(work));
   const ports = { gateway: await freePort(), 'inference-worker': await freePort(), 'explain-worker': await freePort() };
+  const gatewayMetricsPort = await freePort();
   const url = `http://127.0.0.1:${ports.gateway}`;
   const storageDir = path.join(work, 'objects');
   const baseEnv: Record<string, string> = {
@@ -80,6 +83,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     WEBHOOK_BACKOFF_MS: '200',
     JOB_BACKOFF_MS: '200',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    METRICS_PORT: String(gatewayMetricsPort),
     ...options.env,
   };
   const children = new Map<SystemApp, ChildProcess>();
@@ -126,6 +130,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     queuePrefix,
     storageDir,
     appUrl: (app) => `http://127.0.0.1:${ports[app]}`,
+    metricsUrl: (app) => `http://127.0.0.1:${app === 'gateway' ? gatewayMetricsPort : ports[app]}/metrics`,
     async createClient(name, clientOptions = {}) {
       db ??= await openDb();
       const issued = await createClientWithKey(db, { name, admin: clientOptions.admin });

@@ -38,6 +38,8 @@ export class AppModule {
         InfraModule.forRoot(config, logger),
         ObservabilityModule.forRootAsync({
           app: 'gateway',
+          // Metrics on a port of their own: the API port is what the Ingress publishes.
+          metrics: { port: config.metricsPort, host: process.env.HOST ?? '0.0.0.0' },
           inject: [REDIS, DATA_SOURCE, OBJECT_STORE, ...QUEUE_TOKENS],
           useFactory: (redis: Redis, ds: DataSource, store: ObjectStore, ...queues: TypedQueue<any>[]) => ({
             readiness: [...infraReadiness(redis, ds, store), statusEvents.healthCheck()],

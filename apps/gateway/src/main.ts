@@ -42,7 +42,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
   closeOnSignals(app, logger, config.shutdownTimeoutMs);
   logger.info(
-    { port: config.port, publicUrl: config.publicUrl, storage: config.storage.kind },
+    { port: config.port, metricsPort: config.metricsPort, publicUrl: config.publicUrl, storage: config.storage.kind },
     `gateway listening on ${config.publicUrl}`,
   );
 }

@@ -21,6 +21,8 @@ export interface AppConfig {
   app: AppName;
   logLevel: string;
   port: number;
+  /** The gateway's metrics port (METRICS_PORT); the workers serve metrics on `port`. */
+  metricsPort: number;
   publicUrl: string;
   redisUrl: string;
   queuePrefix: string;
@@ -75,6 +77,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     app,
     logLevel: raw.logLevel!,
     port,
+    metricsPort: raw.metricsPort!,
     publicUrl: (raw.publicUrl ?? `http://localhost:${app === 'gateway' ? port : APPS.gateway.defaultPort}`).replace(
       /\/+$/,
       '',

@@ -85,6 +85,15 @@ export const CONFIG_SCHEMA = {
     apps: ALL,
     parse: int(0),
   }),
+  metricsPort: v({
+    name: 'METRICS_PORT',
+    kind: 'int',
+    default: '9464',
+    description:
+      "Port of the gateway's `/metrics` (Prometheus), apart from the API port so that the Ingress never publishes it; the API port answers 404 there.",
+    apps: ['gateway'],
+    parse: int(0),
+  }),
   publicUrl: v({
     name: 'PUBLIC_URL',
     kind: 'url',
@@ -431,28 +440,42 @@ export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 const PROBES = { liveness: OBSERVABILITY_PATHS.live, readiness: OBSERVABILITY_PATHS.ready };
 
+export interface AppSpec {
+  defaultPort: number;
+  probes: typeof PROBES;
+  metricsPath: string;
+  /**
+   * The named container port Prometheus scrapes: `http` (the app's own port: the workers, which
+   * serve nothing else) or `metrics` (METRICS_PORT: the gateway, whose `http` port the Ingress routes).
+   */
+  metricsPortName: 'http' | 'metrics';
+  entry: string;
+}
+
 /** The port, probe paths and entry point of each app (ops manifests are checked against these). */
-export const APPS: Record<AppName, { defaultPort: number; probes: typeof PROBES; metricsPath: string; entry: string }> =
-  {
-    gateway: {
-      defaultPort: 3000,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/gateway/src/main.js',
-    },
-    'inference-worker': {
-      defaultPort: 3001,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/inference-worker/src/main.js',
-    },
-    'explain-worker': {
-      defaultPort: 3002,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/explain-worker/src/main.js',
-    },
-  };
+export const APPS: Record<AppName, AppSpec> = {
+  gateway: {
+    defaultPort: 3000,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'metrics',
+    entry: 'dist/apps/gateway/src/main.js',
+  },
+  'inference-worker': {
+    defaultPort: 3001,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/inference-worker/src/main.js',
+  },
+  'explain-worker': {
+    defaultPort: 3002,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/explain-worker/src/main.js',
+  },
+};
 
 /** Env variables an app reads. */
 export function configVarsFor(app: AppName): ConfigVar[] {
