@@ -220,17 +220,11 @@ async function runScenario(
     );
   // Every accepted study finished: its final webhook received and its status final in the API.
   const drainDeadline = Date.now() + DRAIN_S * 1000;
-  let studies: StudyDto[] = [];
-  for (;;) {
-    if ([...api.accepted.keys()].every(finished)) {
-      studies = await api.listStudies();
-      if (studies.every((study) => study.status === 'done' || study.status === 'failed')) break;
-    }
-    if (Date.now() > drainDeadline) {
-      studies = await api.listStudies();
-      break;
-    }
+  const allFinal = (list: StudyDto[]) => list.every((study) => study.status === 'done' || study.status === 'failed');
+  let studies = await api.listStudies();
+  while (Date.now() < drainDeadline && !([...api.accepted.keys()].every(finished) && allFinal(studies))) {
     await sleep(500);
+    studies = await api.listStudies();
   }
 
   const byId = new Map(studies.map((s) => [s.id, s]));
