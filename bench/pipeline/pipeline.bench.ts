@@ -68,7 +68,7 @@ async function modelMsSoFar(system: RunningSystem): Promise<number> {
   ] as const;
   let total = 0;
   for (const [app, phase] of phases) {
-    const text = await (await fetch(`${system.appUrl(app)}/metrics`)).text();
+    const text = await (await fetch(system.metricsUrl(app))).text();
     total += 1000 * (sample(text, 'xray_model_seconds_total', { phase }) ?? 0);
   }
   return total;
@@ -199,8 +199,7 @@ async function cpuSeconds(system: RunningSystem): Promise<number[]> {
   return Promise.all(
     APPS.map(
       async (app) =>
-        sample(await (await fetch(`${system.appUrl(app)}/metrics`)).text(), 'xray_process_cpu_seconds_total', {}) ??
-        NaN,
+        sample(await (await fetch(system.metricsUrl(app))).text(), 'xray_process_cpu_seconds_total', {}) ?? NaN,
     ),
   );
 }
@@ -233,7 +232,7 @@ async function jobBreakdown(system: RunningSystem): Promise<string> {
     ['inference-worker', 'inference'],
     ['explain-worker', 'explain'],
   ] as const) {
-    const text = await (await fetch(`${system.appUrl(app)}/metrics`)).text();
+    const text = await (await fetch(system.metricsUrl(app))).text();
     const meanMs = (name: string, labels: Record<string, string>) => {
       const [sum, count] = [sample(text, `${name}_sum`, labels), sample(text, `${name}_count`, labels)];
       return sum !== undefined && count ? ((1000 * sum) / count).toFixed(0) : '?';

@@ -4,3 +4,5 @@ export * from './images';
 export * from './webhook-receiver';
 export * from './system';
 export * from './built';
+export * from './throwaway-redis';
+export * from './throwaway-postgres';

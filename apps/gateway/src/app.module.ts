@@ -9,7 +9,13 @@ import {
   infraReadiness,
   type TypedQueue,
 } from '@xray/pipeline';
-import { ObservabilityModule, QueueDashboardModule, type AppConfig, type Logger } from '@xray/platform';
+import {
+  ObservabilityModule,
+  QueueDashboardModule,
+  type AppConfig,
+  type Logger,
+  type StatusEventServer,
+} from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -25,16 +31,18 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, statusEvents: StatusEventServer): DynamicModule {
     return {
       module: AppModule,
       imports: [
         InfraModule.forRoot(config, logger),
         ObservabilityModule.forRootAsync({
           app: 'gateway',
+          // Metrics on a port of their own: the API port is what the Ingress publishes.
+          metrics: { port: config.metricsPort, host: process.env.HOST ?? '0.0.0.0' },
           inject: [REDIS, DATA_SOURCE, OBJECT_STORE, ...QUEUE_TOKENS],
           useFactory: (redis: Redis, ds: DataSource, store: ObjectStore, ...queues: TypedQueue<any>[]) => ({
-            readiness: infraReadiness(redis, ds, store),
+            readiness: [...infraReadiness(redis, ds, store), statusEvents.healthCheck()],
             queues,
           }),
         }),

@@ -69,7 +69,7 @@ async function deliveriesOf(studyId: string, done: (list: any[]) => boolean, sta
 }
 
 async function metricsOf(app: 'gateway' | 'inference-worker' | 'explain-worker'): Promise<string> {
-  return (await fetch(`${system.appUrl(app)}/metrics`)).text();
+  return (await fetch(system.metricsUrl(app))).text();
 }
 
 /** Polls until requests with `key` get `status` (the gateway caches keys for API_KEY_CACHE_MS). */
@@ -307,6 +307,15 @@ describe('the API contract', () => {
       ]),
     );
     expect((await fetch(`${system.url}/docs`)).status).toBe(200);
+  });
+
+  it("serves the gateway's metrics on METRICS_PORT only: the API port answers 404", async () => {
+    expect((await fetch(`${system.url}/metrics`)).status).toBe(404);
+    const metrics = await fetch(system.metricsUrl('gateway'));
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('xray_http_request_duration_seconds');
+    // The metrics port serves nothing else.
+    expect((await fetch(system.metricsUrl('gateway').replace('/metrics', '/v1/studies'))).status).toBe(404);
   });
 
   it('deletes a study with its results and files', async () => {

@@ -1,6 +1,7 @@
 export * from './entities';
 export * from './migrations';
 export * from './data-source';
+export * from './errors/unavailable';
 export * from './clients/clients.repository';
 export * from './audit/audit.repository';
 export * from './studies/study.repository';

@@ -6,6 +6,7 @@ export * from './workers/model-queue-worker';
 export * from './progress/study-progress.service';
 export * from './views/study-view';
 export * from './ingest/study-ingest.service';
+export * from './ingest/storage-sweeper';
 export * from './inference/inference.job';
 export * from './inference/classifier';
 export * from './inference/inference.handler';

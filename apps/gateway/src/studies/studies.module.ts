@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
+import { QueueSweeper, StorageSweeper, StudyIngestService } from '@xray/pipeline';
 import { StudiesController } from './studies.controller';
-import { QueueSweeper, StudyIngestService } from '@xray/pipeline';
 import { StudiesService } from './studies.service';
 import { UploadService } from './upload.service';
 
 @Module({
   controllers: [StudiesController],
-  providers: [StudiesService, UploadService, StudyIngestService, QueueSweeper],
+  providers: [StudiesService, UploadService, StudyIngestService, QueueSweeper, StorageSweeper],
 })
 export class StudiesModule {}

@@ -46,6 +46,8 @@ export class UploadService {
       try {
         parser = busboy({
           headers: req.headers,
+          // File names are UTF-8 on the wire (browsers, curl, fetch); busboy's default reads them as latin1.
+          defParamCharset: 'utf8',
           limits: { fileSize: maxUploadBytes, files: maxFilesPerStudy, fields: 20, fieldSize: 4096 },
         });
       } catch {

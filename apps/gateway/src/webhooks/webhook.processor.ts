@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { checkDatabase } from '@xray/db';
+import { checkDatabase, isDatabaseUnavailable } from '@xray/db';
 import { CONFIG, DATA_SOURCE, LOGGER, REDIS, WebhookHandler, type WebhookJob } from '@xray/pipeline';
 import { ProgressHeartbeat, QueueWorker, XrayMetrics, watchWorker, type AppConfig, type Logger } from '@xray/platform';
 import { QUEUES, type JobOutcome } from '@xray/shared';
@@ -26,6 +26,8 @@ export class WebhookProcessor extends QueueWorker<WebhookJob> implements OnAppli
       config,
       logger,
       concurrency: config.webhooks.concurrency,
+      // A PostgreSQL outage puts deliveries back without using up one of their WEBHOOK_MAX_ATTEMPTS.
+      isOutage: isDatabaseUnavailable,
       readiness: [
         { name: 'redis', check: () => redis.ping() },
         { name: 'postgres', check: () => checkDatabase(ds) },

@@ -122,3 +122,8 @@ export async function rotateApiKey(ds: DataSource, id: string): Promise<Omit<Iss
     return { clientId: old.client_id, apiKeyId: key.id, apiKey, kind: old.kind };
   });
 }
+
+/** Whether an API key (by id) still exists and is not revoked: long-lived streams re-check it. */
+export async function isApiKeyActive(ds: DataSource, apiKeyId: string): Promise<boolean> {
+  return ds.getRepository(ApiKeyEntity).exists({ where: { id: apiKeyId, revokedAt: IsNull() } });
+}

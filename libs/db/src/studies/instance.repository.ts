@@ -159,6 +159,10 @@ export interface InstanceImageKeys {
   id: string;
   studyId: string;
   objectKey: string;
+  /** With the error, what the image route answers while there is no rendering (not ready, or failed). */
+  status: InstanceStatus;
+  errorCode: string | null;
+  errorMessage: string | null;
   heatmapKey: string | null;
   overlayKey: string | null;
   /** The latest prediction's id when its explanation is done, else null (not explained yet, or failed). */
@@ -172,7 +176,7 @@ export async function findInstanceImageKeys(
   instanceId: string,
 ): Promise<InstanceImageKeys | undefined> {
   const [row] = await ds.query(
-    `SELECT i.id, i.study_id, i.object_key, e.heatmap_key, e.overlay_key, e.prediction_id
+    `SELECT i.id, i.study_id, i.object_key, i.status, i.error_code, i.error_message, e.heatmap_key, e.overlay_key, e.prediction_id
        FROM instances i
        LEFT JOIN LATERAL (SELECT id FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
        LEFT JOIN explanations e ON e.prediction_id = p.id AND e.status = 'done'
@@ -184,6 +188,9 @@ export async function findInstanceImageKeys(
       id: row.id,
       studyId: row.study_id,
       objectKey: row.object_key,
+      status: row.status,
+      errorCode: row.error_code,
+      errorMessage: row.error_message,
       heatmapKey: row.heatmap_key,
       overlayKey: row.overlay_key,
       explainedPredictionId: row.prediction_id ?? null,

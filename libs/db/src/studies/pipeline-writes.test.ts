@@ -195,6 +195,21 @@ describe('study status and events', () => {
     expect(await transitionInstance(ds, ids[0], ['queued', 'classifying'], 'classifying')).toBe(false);
   });
 
+  it('never lets a recorder that read older statuses write last (a retried job racing the explain job)', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { studyId, ids } = await seedStudy(1, null);
+      await ds.query(`UPDATE instances SET status = 'explaining' WHERE id = $1`, [ids[0]]);
+      // Stale recorders (reading 'explaining') run while the instance becomes done and is recorded, as the explain job does.
+      const stale = Array.from({ length: 8 }, () => recordStudyProgress(ds, studyId));
+      const explained = transitionInstance(ds, ids[0], ['explaining'], 'done').then(() =>
+        recordStudyProgress(ds, studyId),
+      );
+      await Promise.all([...stale, explained]);
+      const [{ status }] = await ds.query('SELECT status FROM studies WHERE id = $1', [studyId]);
+      expect([round, status]).toEqual([round, 'done']);
+    }
+  });
+
   it('loads the record of a study', async () => {
     const { studyId, ids } = await seedStudy(1, null);
     const predictionId = await savePrediction(ds, prediction(ids[0]));

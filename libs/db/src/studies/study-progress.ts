@@ -44,20 +44,27 @@ export async function recordStudyProgress(
   ds: DataSource,
   studyId: string,
 ): Promise<{ status: StudyStatus; pendingDeliveryIds: string[] }> {
-  // One round trip: the instances' statuses and the events recorded earlier (study.classified, when the explain
-  // worker completes the study), which need no new snapshot.
-  const [{ statuses, recorded }]: Array<{ statuses: InstanceStatus[]; recorded: RecordedEvent[] }> = await ds.query(
-    `SELECT ARRAY(SELECT status FROM instances WHERE study_id = $1) AS statuses,
-            COALESCE((SELECT json_agg(json_build_object('type', e.type, 'deliveryId', d.id, 'deliveryStatus', d.status))
-                        FROM webhook_events e LEFT JOIN webhook_deliveries d ON d.event_id = e.id WHERE e.study_id = $1), '[]') AS recorded`,
-    [studyId],
-  );
-  const status = rollUpStatus(statuses);
-  // TypeORM answers UPDATE ... RETURNING with [rows, rowCount].
-  const [[study]]: [Array<{ client_id: string; callback_url: string | null }>, number] = await ds.query(
-    `UPDATE studies SET status = $2, updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END WHERE id = $1 RETURNING client_id, callback_url`,
-    [studyId, status],
-  );
+  // Read and roll up under the study's row lock: two recorders racing (a retried inference job and
+  // the explain job, say) must not let the one that read older statuses write last ('classified'
+  // over 'done'). Whoever takes the lock second reads every instance change committed before it.
+  const { statuses, recorded, status, study } = await ds.transaction(async (em) => {
+    await em.query('SELECT 1 FROM studies WHERE id = $1 FOR UPDATE', [studyId]);
+    // The instances' statuses and the events recorded earlier (study.classified, when the explain
+    // worker completes the study), which need no new snapshot.
+    const [read]: Array<{ statuses: InstanceStatus[]; recorded: RecordedEvent[] }> = await em.query(
+      `SELECT ARRAY(SELECT status FROM instances WHERE study_id = $1) AS statuses,
+              COALESCE((SELECT json_agg(json_build_object('type', e.type, 'deliveryId', d.id, 'deliveryStatus', d.status))
+                          FROM webhook_events e LEFT JOIN webhook_deliveries d ON d.event_id = e.id WHERE e.study_id = $1), '[]') AS recorded`,
+      [studyId],
+    );
+    const rolledUp = rollUpStatus(read.statuses);
+    // TypeORM answers UPDATE ... RETURNING with [rows, rowCount].
+    const [[row]]: [Array<{ client_id: string; callback_url: string | null }>, number] = await em.query(
+      `UPDATE studies SET status = $2, updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END WHERE id = $1 RETURNING client_id, callback_url`,
+      [studyId, rolledUp],
+    );
+    return { ...read, status: rolledUp, study: row };
+  });
   if (!study?.callback_url) return { status, pendingDeliveryIds: [] };
   const target = { clientId: study.client_id, studyId, url: study.callback_url };
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { failInstance, findInstance, latestPredictionId, savePrediction, transitionInstance } from '@xray/db';
-import { type Logger, type StageTimer } from '@xray/platform';
+import { ByteBudget, type AppConfig, type Logger, type StageTimer } from '@xray/platform';
 import type { InstanceStatus, JobOutcome } from '@xray/shared';
 import { renderingKey, type ObjectStore } from '@xray/storage';
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { enqueueExplain } from '../explain/explain.job';
-import { DATA_SOURCE, EXPLAIN_QUEUE, LOGGER, MODEL_HOST, OBJECT_STORE } from '../nest/tokens';
+import { CONFIG, DATA_SOURCE, EXPLAIN_QUEUE, LOGGER, MODEL_HOST, OBJECT_STORE } from '../nest/tokens';
 import { StudyProgressService } from '../progress/study-progress.service';
 import type { TypedQueue } from '../queues';
 import type { Classifier } from './classifier';
@@ -21,14 +21,20 @@ const ALREADY_CLASSIFIED: InstanceStatus[] = ['classified', 'explaining', 'done'
  */
 @Injectable()
 export class InferenceHandler {
+  /** Decoding multiplies a file's bytes: bound the bytes being decoded, not only the job count. */
+  private readonly decodeBudget: ByteBudget;
+
   constructor(
+    @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     @Inject(EXPLAIN_QUEUE) private readonly explainQueue: TypedQueue<'explain'>,
     @Inject(MODEL_HOST) private readonly model: Classifier,
     private readonly progress: StudyProgressService,
-  ) {}
+  ) {
+    this.decodeBudget = new ByteBudget(config.inference.decodeBudgetBytes);
+  }
 
   async handle(job: Job<InferenceJob>, stages: StageTimer): Promise<JobOutcome> {
     const { instanceId, studyId, clientId, objectKey, correlationId } = job.data;
@@ -55,7 +61,9 @@ export class InferenceHandler {
     const bytes = await stages.time('storageGet', this.store.getBuffer(objectKey));
     const outcome = await stages.time(
       'classify',
-      this.model.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      this.decodeBudget.run(bytes.length, () =>
+        this.model.classify(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      ),
     );
     if (!outcome.ok) {
       this.logger.info({ instanceId, code: outcome.code }, 'image could not be decoded');

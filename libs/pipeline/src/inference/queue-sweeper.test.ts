@@ -10,14 +10,13 @@ import { QueueSweeper } from './queue-sweeper';
 const url = testDatabaseUrl(uniqueName('xray_sweep'));
 let ds: DataSource;
 let queue: TypedQueue<'inference'>;
+const config = loadConfig('gateway', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xsweep') });
 
 beforeAll(async () => {
   await migrate(url);
   ds = createDataSource(url, { poolSize: 2 });
   await ds.initialize();
-  queue = createInferenceQueue(
-    loadConfig('gateway', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xsweep') }),
-  );
+  queue = createInferenceQueue(config);
 });
 
 afterAll(async () => {
@@ -41,7 +40,7 @@ it('re-enqueues instances left queued without a job, once', async () => {
             ($2, $3, $4, 1, 'b.png', 'queued', 'png', 'k2', 's', 1, now())`,
     [stale, fresh, studyId, clientId],
   );
-  const sweeper = new QueueSweeper(ds, queue, createLogger('test', 'silent'));
+  const sweeper = new QueueSweeper(config, ds, queue, createLogger('test', 'silent'));
   expect(await sweeper.sweep()).toBe(1);
   await sweeper.sweep(); // the job exists now: the add is ignored
   const jobs = await queue.getJobs(['prioritized', 'waiting']);

@@ -10,14 +10,17 @@ import { StudyIngestService, type NewInstance } from './study-ingest.service';
 const url = testDatabaseUrl(uniqueName('xray_ingest'));
 let ds: DataSource;
 let queue: TypedQueue<'inference'>;
+const config = loadConfig('gateway', {
+  REDIS_URL: TEST_REDIS_URL,
+  QUEUE_PREFIX: uniqueName('xingest'),
+  ENQUEUE_TIMEOUT_MS: '300',
+});
 
 beforeAll(async () => {
   await migrate(url);
   ds = createDataSource(url, { poolSize: 2 });
   await ds.initialize();
-  queue = createInferenceQueue(
-    loadConfig('gateway', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xingest') }),
-  );
+  queue = createInferenceQueue(config);
 });
 
 afterAll(async () => {
@@ -39,7 +42,7 @@ const instance = (position: number): NewInstance => ({
 
 it('registers a study with its stored files and queues one job per instance, then adds more', async () => {
   const { clientId } = await createClientWithKey(ds, { name: 'pacs' });
-  const ingest = new StudyIngestService(ds, queue, createLogger('test', 'silent'));
+  const ingest = new StudyIngestService(config, ds, queue, createLogger('test', 'silent'));
   const study = {
     id: randomUUID(),
     clientId,
@@ -69,4 +72,27 @@ it('registers a study with its stored files and queues one job per instance, the
   // Registering the same study again is refused by the database and queues nothing new.
   await expect(ingest.registerStudy(study, [instance(3)])).rejects.toThrow();
   expect(await queue.getJobCounts('prioritized', 'waiting')).toMatchObject({ prioritized: 3 });
+});
+
+it('answers within ENQUEUE_TIMEOUT_MS while Redis does not answer, leaving the instances queued for the sweeper', async () => {
+  const { clientId } = await createClientWithKey(ds, { name: 'outage' });
+  // Nothing listens on port 1: the queue's commands wait for a connection that never comes.
+  const deadQueue = createInferenceQueue(loadConfig('gateway', { REDIS_URL: 'redis://127.0.0.1:1' }));
+  deadQueue.on('error', () => undefined);
+  const ingest = new StudyIngestService(config, ds, deadQueue, createLogger('test', 'silent'));
+  const study = {
+    id: randomUUID(),
+    clientId,
+    priority: 'routine' as const,
+    accessionNumber: null,
+    callbackUrl: null,
+    idempotencyKey: null,
+    correlationId: 'corr',
+  };
+  const started = Date.now();
+  await ingest.registerStudy(study, [instance(0)]);
+  expect(Date.now() - started).toBeLessThan(2_000);
+  const [record] = await loadStudyRecords(ds, [study.id]);
+  expect(record.instances.map((i) => i.status)).toEqual(['queued']);
+  await deadQueue.close().catch(() => undefined);
 });

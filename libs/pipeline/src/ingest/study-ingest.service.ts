@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { insertInstances, insertStudy, type NewInstance, type NewStudy } from '@xray/db';
-import type { Logger } from '@xray/platform';
+import { withDeadline, type AppConfig, type Logger } from '@xray/platform';
 import type { DataSource } from 'typeorm';
 import { enqueueInference } from '../inference/inference.job';
-import { DATA_SOURCE, INFERENCE_QUEUE, LOGGER } from '../nest/tokens';
+import { CONFIG, DATA_SOURCE, INFERENCE_QUEUE, LOGGER } from '../nest/tokens';
 import type { TypedQueue } from '../queues';
 
 export type { NewInstance, NewStudy } from '@xray/db';
@@ -12,10 +12,13 @@ export type { NewInstance, NewStudy } from '@xray/db';
  * Registers studies whose files are already in object storage (HTTP upload today; the DICOM
  * listener and STOW-RS next): the rows, then one inference job per instance. Once the rows are
  * committed a Redis failure is not the caller's: QueueSweeper enqueues what was left queued.
+ * The enqueue is bounded by QUEUE_ENQUEUE_TIMEOUT_MS so that a Redis outage does not hold the
+ * caller's answer (an upload answers 202; a client that timed out would retry and duplicate).
  */
 @Injectable()
 export class StudyIngestService {
   constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(INFERENCE_QUEUE) private readonly inference: TypedQueue<'inference'>,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -54,7 +57,8 @@ export class StudyIngestService {
       },
       priority: study.priority,
     }));
-    await enqueueInference(this.inference, jobs).catch((error: Error) =>
+    const enqueued = enqueueInference(this.inference, jobs);
+    await withDeadline(enqueued, this.config.queueSweep.enqueueTimeoutMs, 'enqueue').catch((error: Error) =>
       this.logger.warn({ err: error.message, studyId: study.id }, 'enqueue failed; the queue sweeper will retry'),
     );
   }

@@ -1,4 +1,5 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@xray/db';
 import type { Job } from 'bullmq';
 import {
   QueueWorker,
@@ -39,7 +40,12 @@ export abstract class ModelQueueWorker<N extends QueueName>
   private readonly watch: { metrics: XrayMetrics; heartbeat: ProgressHeartbeat };
 
   protected constructor(queueName: N, { model, metrics, heartbeat, ...options }: ModelQueueWorkerOptions) {
-    super(queueName, { ...options, readiness: [...options.readiness, model.readiness()] });
+    // A PostgreSQL outage puts jobs back instead of failing them for good (QueueWorker's isOutage).
+    super(queueName, {
+      isOutage: isDatabaseUnavailable,
+      ...options,
+      readiness: [...options.readiness, model.readiness()],
+    });
     this.host = model;
     this.watch = { metrics, heartbeat };
     metrics.addMemoryProbe('tfjs', () => model.memory());

@@ -21,6 +21,8 @@ export interface AppConfig {
   app: AppName;
   logLevel: string;
   port: number;
+  /** The gateway's metrics port (METRICS_PORT); the workers serve metrics on `port`. */
+  metricsPort: number;
   publicUrl: string;
   redisUrl: string;
   queuePrefix: string;
@@ -32,7 +34,7 @@ export interface AppConfig {
   maxFilesPerStudy: number;
   rateLimit: { max: number; windowMs: number };
   apiKeyCacheMs: number;
-  inference: { concurrency: number; batchSize: number; batchWaitMs: number };
+  inference: { concurrency: number; batchSize: number; batchWaitMs: number; decodeBudgetBytes: number };
   explain: { concurrency: number };
   jobs: {
     attempts: number;
@@ -44,6 +46,8 @@ export interface AppConfig {
   };
   heartbeatMaxAgeMs: number;
   shutdownTimeoutMs: number;
+  queueSweep: { enqueueTimeoutMs: number; intervalMs: number; afterMs: number };
+  storageSweep: { intervalMs: number; orphanAgeMs: number };
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
 }
 
@@ -73,6 +77,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     app,
     logLevel: raw.logLevel!,
     port,
+    metricsPort: raw.metricsPort!,
     publicUrl: (raw.publicUrl ?? `http://localhost:${app === 'gateway' ? port : APPS.gateway.defaultPort}`).replace(
       /\/+$/,
       '',
@@ -91,6 +96,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       concurrency: raw.inferenceConcurrency!,
       batchSize: raw.inferenceBatchSize!,
       batchWaitMs: raw.inferenceBatchWaitMs!,
+      decodeBudgetBytes: raw.inferenceDecodeBudgetBytes!,
     },
     explain: { concurrency: raw.explainConcurrency! },
     jobs: {
@@ -103,6 +109,12 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     },
     heartbeatMaxAgeMs: raw.heartbeatMaxAgeMs!,
     shutdownTimeoutMs: raw.shutdownTimeoutMs!,
+    storageSweep: { intervalMs: raw.storageSweepIntervalMs!, orphanAgeMs: raw.storageOrphanAgeMs! },
+    queueSweep: {
+      enqueueTimeoutMs: raw.enqueueTimeoutMs!,
+      intervalMs: raw.queueSweepIntervalMs!,
+      afterMs: raw.queueSweepAfterMs!,
+    },
     webhooks: {
       concurrency: raw.webhookConcurrency!,
       timeoutMs: raw.webhookTimeoutMs!,

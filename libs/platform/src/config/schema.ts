@@ -85,6 +85,15 @@ export const CONFIG_SCHEMA = {
     apps: ALL,
     parse: int(0),
   }),
+  metricsPort: v({
+    name: 'METRICS_PORT',
+    kind: 'int',
+    default: '9464',
+    description:
+      "Port of the gateway's `/metrics` (Prometheus), apart from the API port so that the Ingress never publishes it; the API port answers 404 there.",
+    apps: ['gateway'],
+    parse: int(0),
+  }),
   publicUrl: v({
     name: 'PUBLIC_URL',
     kind: 'url',
@@ -256,6 +265,15 @@ export const CONFIG_SCHEMA = {
     apps: ['inference-worker'],
     parse: int(0),
   }),
+  inferenceDecodeBudgetBytes: v({
+    name: 'INFERENCE_DECODE_BUDGET_BYTES',
+    kind: 'int',
+    default: String(128 * 1024 * 1024),
+    description:
+      'Bytes of uploaded files one inference worker decodes at once (on top of the INFERENCE_CONCURRENCY count); bounds its memory. A larger file runs alone.',
+    apps: ['inference-worker'],
+    parse: int(1024 * 1024),
+  }),
   explainConcurrency: v({
     name: 'EXPLAIN_CONCURRENCY',
     kind: 'int',
@@ -292,16 +310,17 @@ export const CONFIG_SCHEMA = {
   jobLockDurationMs: v({
     name: 'JOB_LOCK_DURATION_MS',
     kind: 'int',
-    default: '120000',
-    description: "BullMQ lock duration: above the slowest job; a crashed worker's job is retried after it.",
+    default: '20000',
+    description:
+      "BullMQ lock duration, renewed every half of it while a job runs (model work runs off the event loop); a crashed worker's job is taken over once it expires.",
     apps: ALL,
     parse: int(1000),
   }),
   jobStalledIntervalMs: v({
     name: 'JOB_STALLED_INTERVAL_MS',
     kind: 'int',
-    default: '30000',
-    description: 'How often stalled jobs are looked for.',
+    default: '10000',
+    description: 'How often stalled jobs (lock expired: their worker died) are looked for and retried.',
     apps: ALL,
     parse: int(1000),
   }),
@@ -337,6 +356,50 @@ export const CONFIG_SCHEMA = {
     description:
       'On SIGTERM, how long the current jobs may run before they are handed back (keep below the pod grace period).',
     apps: ALL,
+    parse: int(0),
+  }),
+  enqueueTimeoutMs: v({
+    name: 'ENQUEUE_TIMEOUT_MS',
+    kind: 'int',
+    default: '1000',
+    description:
+      'How long an upload waits for Redis to take its jobs; past it the study is still accepted (202) and the queue sweeper enqueues it.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  queueSweepIntervalMs: v({
+    name: 'QUEUE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    default: '10000',
+    description: 'How often the gateway looks for instances still queued in Postgres but possibly missing from Redis.',
+    apps: ['gateway'],
+    parse: int(100),
+  }),
+  queueSweepAfterMs: v({
+    name: 'QUEUE_SWEEP_AFTER_MS',
+    kind: 'int',
+    default: '20000',
+    description:
+      'An instance queued for longer than this is enqueued again by the sweeper (its instance id is the job id, so an existing job is never doubled).',
+    apps: ['gateway'],
+    parse: int(0),
+  }),
+  storageSweepIntervalMs: v({
+    name: 'STORAGE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    default: '600000',
+    description:
+      'How often the gateway removes orphaned storage (objects of studies with no row, unfinished uploads) left by a crash.',
+    apps: ['gateway'],
+    parse: int(100),
+  }),
+  storageOrphanAgeMs: v({
+    name: 'STORAGE_ORPHAN_AGE_MS',
+    kind: 'int',
+    default: '3600000',
+    description:
+      'Orphaned objects and unfinished uploads are removed once unchanged for this long (uploads in flight are younger).',
+    apps: ['gateway'],
     parse: int(0),
   }),
   webhookTimeoutMs: v({
@@ -377,28 +440,42 @@ export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 const PROBES = { liveness: OBSERVABILITY_PATHS.live, readiness: OBSERVABILITY_PATHS.ready };
 
+export interface AppSpec {
+  defaultPort: number;
+  probes: typeof PROBES;
+  metricsPath: string;
+  /**
+   * The named container port Prometheus scrapes: `http` (the app's own port: the workers, which
+   * serve nothing else) or `metrics` (METRICS_PORT: the gateway, whose `http` port the Ingress routes).
+   */
+  metricsPortName: 'http' | 'metrics';
+  entry: string;
+}
+
 /** The port, probe paths and entry point of each app (ops manifests are checked against these). */
-export const APPS: Record<AppName, { defaultPort: number; probes: typeof PROBES; metricsPath: string; entry: string }> =
-  {
-    gateway: {
-      defaultPort: 3000,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/gateway/src/main.js',
-    },
-    'inference-worker': {
-      defaultPort: 3001,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/inference-worker/src/main.js',
-    },
-    'explain-worker': {
-      defaultPort: 3002,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/explain-worker/src/main.js',
-    },
-  };
+export const APPS: Record<AppName, AppSpec> = {
+  gateway: {
+    defaultPort: 3000,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'metrics',
+    entry: 'dist/apps/gateway/src/main.js',
+  },
+  'inference-worker': {
+    defaultPort: 3001,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/inference-worker/src/main.js',
+  },
+  'explain-worker': {
+    defaultPort: 3002,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/explain-worker/src/main.js',
+  },
+};
 
 /** Env variables an app reads. */
 export function configVarsFor(app: AppName): ConfigVar[] {

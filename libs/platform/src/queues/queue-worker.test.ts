@@ -4,7 +4,7 @@ import { TEST_REDIS_URL, uniqueName } from '@xray/testing';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../logging/logger';
 import { createQueue } from './producer';
-import { QueueWorker } from './queue-worker';
+import { QueueWorker, type QueueWorkerOptions } from './queue-worker';
 
 interface TestJob {
   instanceId: string;
@@ -23,6 +23,7 @@ class ScriptedWorker extends QueueWorker<TestJob> {
   constructor(
     config: AppConfig,
     readonly gate = { open: false },
+    extra: Partial<QueueWorkerOptions> = {},
   ) {
     const check = () => {
       if (!gate.open) throw new Error('closed');
@@ -32,6 +33,7 @@ class ScriptedWorker extends QueueWorker<TestJob> {
       logger: createLogger('test', 'silent'),
       concurrency: 1,
       readiness: [{ name: 'gate', check }],
+      ...extra,
     });
   }
 
@@ -102,6 +104,28 @@ it("retries thrown errors with backoff, but not a handler's 'failed' outcome", a
   expect(worker.handled.filter((id) => id === 'flaky')).toHaveLength(3);
   expect(worker.handled.filter((id) => id === 'bad')).toHaveLength(1);
   expect(worker.finalFailures).toEqual(['flaky']); // 'bad' recorded its own failure
+});
+
+it('puts a job back without using an attempt while a dependency is down, then runs it', async () => {
+  class Outage extends Error {}
+  worker = new ScriptedWorker(config, { open: true }, { isOutage: (e) => e instanceof Outage, outageRetryMs: 50 });
+  let outageLeft = 5; // more than JOB_ATTEMPTS (3): without the outage rule the job would fail for good
+  worker.script = async () => {
+    if (outageLeft-- > 0) throw new Outage('database down');
+    return 'success';
+  };
+  worker.start();
+  await queue.add('classify', job('during-outage'));
+  await until(() => worker!.handled.length === 6);
+  let completed = 0;
+  for (let tries = 0; completed === 0 && tries < 100; tries++) {
+    await new Promise((r) => setTimeout(r, 50));
+    completed = (await queue.getJobCounts('completed')).completed;
+  }
+  expect(completed).toBe(1);
+  expect(worker.finalFailures).toEqual([]);
+  const [done] = await queue.getJobs(['completed']);
+  expect(done.attemptsMade).toBeLessThanOrEqual(1);
 });
 
 it('on stop, lets the current job finish within the shutdown timeout', async () => {

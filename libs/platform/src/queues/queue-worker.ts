@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { JobOutcome } from '@xray/shared';
 import type { AppConfig } from '../config';
 import { runHealthChecks, type HealthCheck } from '../observability/health';
@@ -14,6 +14,14 @@ export interface QueueWorkerOptions {
   concurrency: number;
   /** Checked before the worker takes its first job. */
   readiness: HealthCheck[];
+  /**
+   * Whether a thrown error means a dependency is down (PostgreSQL restarting, say) rather than
+   * that the job is bad. Such a job is put back, delayed by `outageRetryMs` (5 s), without using
+   * up one of its JOB_ATTEMPTS: an outage longer than the retries' backoff must not fail jobs
+   * for good (their final-failure handler could not even record it while the database is down).
+   */
+  isOutage?: (error: unknown) => boolean;
+  outageRetryMs?: number;
 }
 
 /**
@@ -52,7 +60,7 @@ export abstract class QueueWorker<T> {
 
   start(): void {
     const { config, logger } = this.options;
-    this.worker = new Worker<T>(this.queueName, (job) => this.process(job), {
+    this.worker = new Worker<T>(this.queueName, (job, token) => this.process(job, token), {
       connection: redisOptions(config.redisUrl),
       prefix: config.queuePrefix,
       autorun: false,
@@ -94,10 +102,22 @@ export abstract class QueueWorker<T> {
     }
   }
 
-  private async process(job: Job<T>): Promise<JobOutcome> {
+  private async process(job: Job<T>, token?: string): Promise<JobOutcome> {
     const data = job.data as { correlationId?: string };
     return withCorrelationId(data.correlationId, async () => {
-      const outcome = await this.handle(job);
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.handle(job);
+      } catch (error) {
+        const { isOutage, outageRetryMs = 5000, logger } = this.options;
+        if (!isOutage?.(error) || !token) throw error;
+        logger.warn(
+          { jobId: job.id, queue: this.queueName, err: (error as Error).message },
+          `dependency down; job retried in ${outageRetryMs} ms without using an attempt`,
+        );
+        await job.moveToDelayed(Date.now() + outageRetryMs, token);
+        throw new DelayedError();
+      }
       if (outcome === 'failed') throw new HandledFailure(`${this.queueName} job ${job.id} failed`);
       return outcome;
     });
