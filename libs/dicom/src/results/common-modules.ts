@@ -39,7 +39,7 @@ export function patientAndStudyModules(study: SourceStudyAttributes): Dataset {
 }
 
 function isAscii(dataset: unknown): boolean {
-  if (typeof dataset === 'string') return /^[\x00-\x7f]*$/.test(dataset);
+  if (typeof dataset === 'string') return /^\p{ASCII}*$/u.test(dataset);
   if (Array.isArray(dataset)) return dataset.every(isAscii);
   if (dataset && typeof dataset === 'object' && !(dataset instanceof ArrayBuffer) && !ArrayBuffer.isView(dataset)) {
     return Object.values(dataset).every(isAscii);
