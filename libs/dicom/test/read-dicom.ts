@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { toArrayBuffer } from '../src/results';
 
-export type Natural = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type Natural = Record<string, any>;
 
 /** A Part 10 file read back with dcmjs, keyed by keyword. */
 export function readDicom(bytes: Buffer): Natural {
