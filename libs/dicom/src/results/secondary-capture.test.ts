@@ -76,7 +76,11 @@ describe('Grad-CAM++ Secondary Capture', () => {
     let top = 0;
     let bottom = 0;
     for (let y = 0; y < 300; y++) {
-      for (let x = 0; x < 240; x++) if (white(x, y)) y < 40 ? top++ : bottom++;
+      for (let x = 0; x < 240; x++) {
+        if (!white(x, y)) continue;
+        if (y < 40) top++;
+        else bottom++;
+      }
     }
     expect(top).toBeGreaterThan(100);
     expect(bottom).toBe(0);
