@@ -28,13 +28,13 @@ function rejectionResult(rejection: { result?: number; reason?: number; source?:
   return rejection.result === 1 ? 'failed' : 'retryable';
 }
 
-export function cStore(
+export async function cStore(
   destination: DicomNetworkDestination,
   objects: DicomObject[],
   options: CStoreOptions,
 ): Promise<DeliveryResult[]> {
   const callingAeTitle = validateAeTitle(options.callingAeTitle);
-  if (objects.length === 0) return Promise.resolve([]);
+  if (objects.length === 0) return [];
   const timeout = options.timeoutMs ?? 30_000;
   const results = new Map<string, DeliveryResult>();
   let ending: { status: DeliveryResult['status']; reason: string } | undefined;
