@@ -97,10 +97,7 @@ export function equipmentModules(producer: ProducerIdentity, model: ModelRefDto,
         ManufacturerModelName: `${producer.modelName} (${model.name})`.slice(0, 64),
         SoftwareVersions: [producer.softwareVersion, model.version].map((v) => v.slice(0, 64)),
         ContributionDateTime: `${date}${time}`,
-        ContributionDescription: `Body-part classification and Grad-CAM++ by ${model.name} ${model.version}`.slice(
-          0,
-          64,
-        ),
+        ContributionDescription: `Body-part classification and Grad-CAM++ by ${model.name} ${model.version}`,
       },
     ],
   };

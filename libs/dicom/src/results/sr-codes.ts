@@ -1,12 +1,12 @@
 /** Concept names used in the body-part SR. Standard codes where DICOM has them, "99XRAY" otherwise. */
 import type { Code } from './body-part-codes';
 
-const dcm = (value: string, meaning: string): Code => ({ value, scheme: 'DCM', meaning });
-const own = (value: string, meaning: string): Code => ({ value, scheme: PRIVATE_SCHEME, meaning });
-
 /** Our private coding scheme (PS3.16 8.2: private designators start with "99"). */
 export const PRIVATE_SCHEME = '99XRAY';
 export const PRIVATE_SCHEME_NAME = 'xray-bodypart result concepts';
+
+const dcm = (value: string, meaning: string): Code => ({ value, scheme: 'DCM', meaning });
+const own = (value: string, meaning: string): Code => ({ value, scheme: PRIVATE_SCHEME, meaning });
 
 export const CODES = {
   imagingMeasurementReport: dcm('126000', 'Imaging Measurement Report'),

@@ -1,5 +1,7 @@
 /** The study SR, checked with dciodvfy (IOD) and dsrdump (tree) and read back with dcmjs. */
 import { BODY_PART_LABELS } from '@xray/shared';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { dciodvfy, dcmtk } from '../../test/dicom-tools';
 import { children, readDicom, tempDir, type Natural } from '../../test/read-dicom';
 import { instanceResult, studyInput, STUDY_UID } from '../../test/result-fixtures';
@@ -101,6 +103,14 @@ describe('study Structured Report', () => {
     expect(tree).toContain('(816094009,SCT,"Chest")');
     expect(tree).toContain('"Registration check warning"');
     expect(tree).toContain('Completion Flag     : COMPLETE');
+  });
+
+  it('matches the dsrdump example in docs/dicom.md', () => {
+    const doc = readFileSync(path.join(__dirname, '../../../../docs/dicom.md'), 'utf8');
+    const example = /\$ dsrdump \+Pc \+Pl sr\.dcm\n([\s\S]*?)\n```/.exec(doc)?.[1];
+    const tree = dcmtk('dsrdump', ['+Pc', '+Pl', tmp.file('doc.dcm', report.bytes)]);
+    expect(example).toBeDefined();
+    expect(tree.trim()).toBe(example!.trim());
   });
 
   it('is byte-identical when built again from the same input (a retry stores the same object)', () => {
