@@ -9,6 +9,9 @@ import { startStoreScp, type StoreScp } from '../../test/storescp';
 import { buildSecondaryCapture, buildStudyReport, type DicomObject } from '../results';
 import { cStore } from './cstore-client';
 
+// External tools and servers on a shared machine: allow for slow starts.
+jest.setTimeout(60_000);
+
 const tmp = tempDir('xray-cstore-');
 let objects: DicomObject[];
 let scp: StoreScp | undefined;

@@ -7,6 +7,9 @@ import { overlayPng, studyInput, STUDY_UID } from '../../test/result-fixtures';
 import { buildSecondaryCapture, buildStudyReport, type DicomObject } from '../results';
 import { stowRs } from './stow-client';
 
+// External tools and servers on a shared machine: allow for slow starts.
+jest.setTimeout(60_000);
+
 const tmp = tempDir('xray-stow-');
 let objects: DicomObject[];
 

@@ -5,6 +5,9 @@ import { overlayPng, studyInput, STUDY_UID } from '../../test/result-fixtures';
 import { buildSecondaryCapture, SECONDARY_CAPTURE_SOP_CLASS } from './secondary-capture';
 import type { SecondaryCaptureInput } from './types';
 
+// External tools and servers on a shared machine: allow for slow starts.
+jest.setTimeout(60_000);
+
 const tmp = tempDir('xray-sc-');
 afterAll(() => tmp.remove());
 

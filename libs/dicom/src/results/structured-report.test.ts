@@ -8,6 +8,9 @@ import { instanceResult, studyInput, STUDY_UID } from '../../test/result-fixture
 import { bodyPartCoding } from './body-part-codes';
 import { buildStudyReport, COMPREHENSIVE_SR_SOP_CLASS } from './structured-report';
 
+// External tools and servers on a shared machine: allow for slow starts.
+jest.setTimeout(60_000);
+
 const tmp = tempDir('xray-sr-');
 afterAll(() => tmp.remove());
 
