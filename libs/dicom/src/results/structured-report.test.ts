@@ -158,6 +158,14 @@ describe('study Structured Report', () => {
     expect(dciodvfy(tmp.file('named2.dcm', named.bytes)).errors).toEqual([]);
   });
 
+  it('takes Person Names in the form dcmjs reads them (component groups)', () => {
+    const name = [{ Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎' }];
+    const named = buildStudyReport(studyInput({ study: { ...input.study, PatientName: name } }));
+    const dump = dcmtk('dcmdump', ['+U8', '+P', '0010,0010', tmp.file('pn.dcm', named.bytes)]);
+    expect(dump).toContain('[Yamada^Tarou=山田^太郎]');
+    expect(dciodvfy(tmp.file('pn2.dcm', named.bytes)).errors).toEqual([]);
+  });
+
   it('refuses a study without results or without a StudyInstanceUID', () => {
     expect(() => buildStudyReport(studyInput({ instances: [] }))).toThrow(/at least one instance/);
     expect(() => buildStudyReport(studyInput({ study: { ...input.study, StudyInstanceUID: '' } }))).toThrow(
