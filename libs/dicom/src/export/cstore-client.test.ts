@@ -85,7 +85,7 @@ describe('C-STORE delivery', () => {
     const results = await cStore({ aeTitle: scp.aeTitle, host: '127.0.0.1', port: scp.port }, objects.slice(0, 1), {
       callingAeTitle: 'XRAY',
     });
-    expect(results[0].status).not.toBe('stored');
+    expect(results[0].status).toBe('failed'); // storescp --refuse rejects permanently (result 1)
     expect(results[0].reason).toMatch(/association rejected/);
     expect(scp.received()).toHaveLength(0);
   });
