@@ -45,7 +45,11 @@ export interface RegistrationCheck {
 
 /** Our result for one instance. */
 export interface InstanceResult {
-  /** Our result id (the instance's id): the seed of the per-instance UIDs. */
+  /**
+   * Stable id of this result, the seed of the per-instance UIDs (with the model's sha256). Pass the
+   * source SOPInstanceUID for DICOM sources so a re-sent study maps to the same objects; our
+   * instance id otherwise.
+   */
   resultId: string;
   source: SourceInstanceAttributes;
   prediction: PredictionDto;
