@@ -4,14 +4,21 @@ import { NestFactory } from '@nestjs/core';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { loadConfig, type AppConfig, type AppName } from '../config';
-import { closeOnSignals } from '../lifecycle/shutdown';
-import { createLogger, PinoNestLogger, type Logger } from '../logging/logger';
-import { signalCheck, type HealthCheck } from '../observability/health';
-import { ObservabilityModule } from '../observability/observability.module';
-import type { TypedQueue } from '../queues/producer';
+import {
+  ObservabilityModule,
+  PinoNestLogger,
+  closeOnSignals,
+  createLogger,
+  loadConfig,
+  signalCheck,
+  type AppConfig,
+  type AppName,
+  type HealthCheck,
+  type Logger,
+} from '@xray/platform';
+import type { TypedQueue } from '../queues';
 import { InfraModule, infraReadiness } from './infra.module';
-import { DATA_SOURCE, OBJECT_STORE, QUEUE_TOKENS, REDIS } from './tokens';
+import { DATA_SOURCE, MODEL_HOST, OBJECT_STORE, QUEUE_TOKENS, REDIS } from './tokens';
 
 interface ModelHostLike {
   readiness(): HealthCheck;
@@ -23,19 +30,31 @@ interface ProcessorLike {
 /**
  * The Nest module of a queue worker: shared infrastructure, /health and /metrics (ready once
  * Redis, Postgres, storage and the model are, and the worker takes jobs), the model host and
- * the queue processor.
+ * the queue processor with the handler it calls.
  */
 export function workerAppModule(
   module: Type,
   app: AppName,
   config: AppConfig,
   logger: Logger,
-  parts: { modelHost: Type<ModelHostLike>; createModelHost: () => ModelHostLike; processor: Type<ProcessorLike> },
+  parts: {
+    modelHost: Type<ModelHostLike>;
+    createModelHost: () => ModelHostLike;
+    processor: Type<ProcessorLike>;
+    /** The services the processor calls (its queue's handler and what that needs). */
+    providers: Type[];
+  },
 ): DynamicModule {
   // The model host and processor in their own module, so the observability module can import them too.
   const partsModule: DynamicModule = {
     module: WorkerPartsModule,
-    providers: [{ provide: parts.modelHost, useFactory: parts.createModelHost }, parts.processor],
+    providers: [
+      { provide: parts.modelHost, useFactory: parts.createModelHost },
+      // The handler sees the model host through its own interface (Classifier, Explainer).
+      { provide: MODEL_HOST, useExisting: parts.modelHost },
+      ...parts.providers,
+      parts.processor,
+    ],
     exports: [parts.modelHost, parts.processor],
   };
   return {

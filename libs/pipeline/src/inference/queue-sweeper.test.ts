@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createClientWithKey, createDataSource, dropDatabase, migrate } from '@xray/db';
-import { createLogger, createQueue, loadConfig, type TypedQueue } from '@xray/platform';
+import { createLogger, loadConfig } from '@xray/platform';
 import { TEST_REDIS_URL, testDatabaseUrl, uniqueName } from '@xray/testing';
 import type { DataSource } from 'typeorm';
+import type { TypedQueue } from '../queues';
+import { createInferenceQueue } from './inference.job';
 import { QueueSweeper } from './queue-sweeper';
 
 const url = testDatabaseUrl(uniqueName('xray_sweep'));
@@ -13,8 +15,7 @@ beforeAll(async () => {
   await migrate(url);
   ds = createDataSource(url, { poolSize: 2 });
   await ds.initialize();
-  queue = createQueue(
-    'inference',
+  queue = createInferenceQueue(
     loadConfig('gateway', { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: uniqueName('xsweep') }),
   );
 });

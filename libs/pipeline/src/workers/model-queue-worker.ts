@@ -1,11 +1,17 @@
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Job } from 'bullmq';
-import type { JobOutcome, JobPayloads, QueueName } from '@xray/shared';
-import type { HealthCheck } from '../observability/health';
-import { watchWorker, type ProgressHeartbeat } from '../observability/heartbeat';
-import type { RuntimeMemory, XrayMetrics } from '../observability/metrics';
-import { StageTimer } from '../threads/stage-timer';
-import { QueueWorker, type QueueWorkerOptions } from './queue-worker';
+import {
+  QueueWorker,
+  StageTimer,
+  watchWorker,
+  type HealthCheck,
+  type ProgressHeartbeat,
+  type QueueWorkerOptions,
+  type RuntimeMemory,
+  type XrayMetrics,
+} from '@xray/platform';
+import type { JobOutcome, QueueName } from '@xray/shared';
+import type { JobPayloads } from '../queues';
 
 /** What a model worker's thread host offers its queue worker. */
 export interface ModelWorkerHost {
@@ -26,7 +32,7 @@ export interface ModelQueueWorkerOptions extends QueueWorkerOptions {
  * and times each job's stages (bench/pipeline sums the `job stages` debug lines).
  */
 export abstract class ModelQueueWorker<N extends QueueName>
-  extends QueueWorker<N>
+  extends QueueWorker<JobPayloads[N]>
   implements OnApplicationBootstrap, OnApplicationShutdown
 {
   private readonly host: ModelWorkerHost;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { ApiKeyEntity, type ApiKeyKind } from './entities/api-key.entity';
-import { ClientEntity } from './entities/client.entity';
+import { IsNull, type DataSource } from 'typeorm';
+import { ApiKeyEntity, type ApiKeyKind } from '../entities/api-key.entity';
+import { ClientEntity } from '../entities/client.entity';
 
 export interface IssuedKey {
   clientId: string;
@@ -72,6 +72,18 @@ export async function listApiKeys(ds: DataSource): Promise<ApiKeyListing[]> {
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
   }));
+}
+
+/** The active (not revoked) key with this sha256, as the gateway's authentication needs it. */
+export async function findActiveApiKey(
+  ds: DataSource,
+  keyHash: string,
+): Promise<{ id: string; clientId: string; kind: ApiKeyKind } | undefined> {
+  const key = await ds.getRepository(ApiKeyEntity).findOne({
+    select: { id: true, clientId: true, kind: true },
+    where: { keyHash, revokedAt: IsNull() },
+  });
+  return key ? { id: key.id, clientId: key.clientId, kind: key.kind } : undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -150,3 +150,37 @@ export async function saveExplanation(ds: DataSource, e: ExplanationInput): Prom
     ],
   );
 }
+
+/** The object keys behind an instance's PNGs: its upload and, once explained, its heatmap and overlay. */
+export interface InstanceImageKeys {
+  id: string;
+  studyId: string;
+  objectKey: string;
+  heatmapKey: string | null;
+  overlayKey: string | null;
+}
+
+/** One client's instance with its image keys (undefined for another client's). */
+export async function findInstanceImageKeys(
+  ds: DataSource,
+  clientId: string,
+  instanceId: string,
+): Promise<InstanceImageKeys | undefined> {
+  const [row] = await ds.query(
+    `SELECT i.id, i.study_id, i.object_key, e.heatmap_key, e.overlay_key
+       FROM instances i
+       LEFT JOIN LATERAL (SELECT id FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
+       LEFT JOIN explanations e ON e.prediction_id = p.id AND e.status = 'done'
+      WHERE i.id = $1 AND i.client_id = $2`,
+    [instanceId, clientId],
+  );
+  return (
+    row && {
+      id: row.id,
+      studyId: row.study_id,
+      objectKey: row.object_key,
+      heatmapKey: row.heatmap_key,
+      overlayKey: row.overlay_key,
+    }
+  );
+}

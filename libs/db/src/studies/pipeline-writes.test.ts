@@ -10,16 +10,16 @@ import {
   migrate,
   revokeApiKey,
   rotateApiKey,
-} from './index';
+} from '../index';
 import {
   failInstance,
   savePrediction,
   saveExplanation,
   transitionInstance,
   type PredictionInput,
-} from './instance-writes';
+} from './instance.repository';
 import { recordStudyProgress, reachedEvents, rollUpStatus } from './study-progress';
-import { loadStudyViews } from './study-views';
+import { loadStudyRecords } from './study-records';
 
 const url = testDatabaseUrl(uniqueName('xray_db_test'));
 let ds: DataSource;
@@ -127,18 +127,14 @@ describe('study status and events', () => {
 
   it('writes each prediction, explanation and event once however often a job runs', async () => {
     const { studyId, ids } = await seedStudy(2);
-    const publicUrl = 'http://gw';
     for (const id of ids) expect(await transitionInstance(ds, id, ['queued', 'classifying'], 'classifying')).toBe(true);
     const p1 = await savePrediction(ds, prediction(ids[0]));
     expect(await savePrediction(ds, prediction(ids[0]))).toBe(p1); // the job ran twice
-    expect((await recordStudyProgress(ds, studyId, publicUrl)).pendingDeliveryIds).toEqual([]);
+    expect((await recordStudyProgress(ds, studyId)).pendingDeliveryIds).toEqual([]);
     await failInstance(ds, ids[1], 'CORRUPT_FILE', 'cut short');
 
     // Two workers finishing at once both record progress: still one event.
-    const [a, b] = await Promise.all([
-      recordStudyProgress(ds, studyId, publicUrl),
-      recordStudyProgress(ds, studyId, publicUrl),
-    ]);
+    const [a, b] = await Promise.all([recordStudyProgress(ds, studyId), recordStudyProgress(ds, studyId)]);
     expect(a.status).toBe('classified');
     expect(a.pendingDeliveryIds).toEqual(b.pendingDeliveryIds);
     expect(a.pendingDeliveryIds).toHaveLength(1);
@@ -159,16 +155,14 @@ describe('study status and events', () => {
       heatmapKey: 'h',
       overlayKey: 'o',
     });
-    const done = await recordStudyProgress(ds, studyId, publicUrl);
+    const done = await recordStudyProgress(ds, studyId);
     expect(done.status).toBe('done');
     // The study.classified delivery recorded earlier is still pending: returned again, with the new study.completed one.
     expect(done.pendingDeliveryIds).toHaveLength(2);
     expect(done.pendingDeliveryIds[0]).toBe(a.pendingDeliveryIds[0]);
-    expect((await recordStudyProgress(ds, studyId, publicUrl)).pendingDeliveryIds).toEqual(done.pendingDeliveryIds);
+    expect((await recordStudyProgress(ds, studyId)).pendingDeliveryIds).toEqual(done.pendingDeliveryIds);
     await ds.query(`UPDATE webhook_deliveries SET status = 'delivered' WHERE id = $1`, [a.pendingDeliveryIds[0]]);
-    expect((await recordStudyProgress(ds, studyId, publicUrl)).pendingDeliveryIds).toEqual([
-      done.pendingDeliveryIds[1],
-    ]);
+    expect((await recordStudyProgress(ds, studyId)).pendingDeliveryIds).toEqual([done.pendingDeliveryIds[1]]);
 
     const counts = await ds.query(
       `SELECT (SELECT count(*)::int FROM predictions p JOIN instances i ON i.id = p.instance_id WHERE i.study_id = $1) AS predictions,
@@ -182,9 +176,16 @@ describe('study status and events', () => {
       studyId,
     ]);
     expect(events.map((e: { type: string }) => e.type)).toEqual(['study.classified', 'study.completed']);
-    expect(events[1].payload.data.study.instances[0].explanation.heatmapUrl).toBe(
-      `http://gw/v1/instances/${ids[0]}/heatmap`,
-    );
+    // Each event keeps the study as it was then, without links (the sender adds them).
+    expect(events[0].payload.data.study.instances[0].prediction.explanation).toEqual({
+      status: 'pending',
+      layer: null,
+    });
+    expect(events[1].payload.data.study.instances[0].prediction.explanation).toEqual({
+      status: 'done',
+      layer: 'out_relu',
+    });
+    expect(JSON.stringify(events)).not.toContain('/v1/instances/');
   });
 
   it('does not let a late duplicate undo a later state', async () => {
@@ -194,20 +195,23 @@ describe('study status and events', () => {
     expect(await transitionInstance(ds, ids[0], ['queued', 'classifying'], 'classifying')).toBe(false);
   });
 
-  it('builds the API view of a study', async () => {
+  it('loads the record of a study', async () => {
     const { studyId, ids } = await seedStudy(1, null);
     const predictionId = await savePrediction(ds, prediction(ids[0]));
-    const [view] = await loadStudyViews(ds, [studyId], 'http://gw');
-    expect(view.instances[0]).toMatchObject({
+    const [record] = await loadStudyRecords(ds, [studyId]);
+    expect(record.instances[0]).toMatchObject({
       id: ids[0],
       status: 'classified',
-      prediction: { label: 'Chest', classIndex: 3, band: 'green' },
-      explanation: { status: 'pending', heatmapUrl: null },
-      model: { name: 'm', version: '1', sha256: 'abc' },
+      prediction: {
+        label: 'Chest',
+        classIndex: 3,
+        band: 'green',
+        model: { name: 'm', version: '1', sha256: 'abc' },
+        explanation: { status: 'pending', layer: null },
+      },
       dicom: { modality: 'CR' },
-      imageUrl: `http://gw/v1/instances/${ids[0]}/image`,
     });
     expect(predictionId).toBeTruthy();
-    expect((await recordStudyProgress(ds, studyId, 'http://gw')).pendingDeliveryIds).toEqual([]); // no callback URL, no events
+    expect((await recordStudyProgress(ds, studyId)).pendingDeliveryIds).toEqual([]); // no callback URL, no events
   });
 });

@@ -1,7 +1,59 @@
-import type { InstanceDto, InstanceStatus, Priority, StudyDto, StudyStatus } from '@xray/shared';
+import type {
+  ConfidenceBand,
+  DicomFactsDto,
+  InstanceStatus,
+  LabelProbability,
+  ModelRefDto,
+  PreprocessingSpec,
+  Priority,
+  StudyStatus,
+} from '@xray/shared';
 import type { DataSource, EntityManager } from 'typeorm';
 
 type Db = DataSource | EntityManager;
+
+/**
+ * A study as the data layer knows it: plain data, no links. Times are ISO strings so that a
+ * record survives JSON (webhook events store it as their snapshot). The gateway turns it
+ * into the API view.
+ */
+export interface StudyRecord {
+  id: string;
+  status: StudyStatus;
+  accessionNumber: string | null;
+  priority: Priority;
+  callbackUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+  instances: InstanceRecord[];
+}
+
+export interface InstanceRecord {
+  id: string;
+  filename: string;
+  status: InstanceStatus;
+  format: 'dicom' | 'png' | 'jpeg';
+  sha256: string;
+  size: number;
+  dicom: DicomFactsDto | null;
+  error: { code: string; message: string } | null;
+  /** The latest prediction, null until classified. */
+  prediction: PredictionRecord | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PredictionRecord {
+  label: string;
+  classIndex: number;
+  confidence: number;
+  band: ConfidenceBand;
+  top5: LabelProbability[];
+  model: ModelRefDto;
+  preprocessing: PreprocessingSpec;
+  /** The explanation of this prediction; 'pending' until the explain worker stored one. */
+  explanation: { status: 'pending' | 'done' | 'failed'; layer: string | null };
+}
 
 interface StudyRow {
   id: string;
@@ -21,7 +73,7 @@ interface InstanceRow {
   format: 'dicom' | 'png' | 'jpeg';
   sha256: string;
   size: string;
-  dicom: InstanceDto['dicom'];
+  dicom: DicomFactsDto | null;
   error_code: string | null;
   error_message: string | null;
   created_at: Date;
@@ -30,18 +82,18 @@ interface InstanceRow {
   label: string | null;
   class_index: number | null;
   confidence: number | null;
-  band: 'green' | 'orange' | 'red' | null;
-  top5: Array<{ label: string; probability: number }> | null;
+  band: ConfidenceBand | null;
+  top5: LabelProbability[] | null;
   model_name: string | null;
   model_version: string | null;
   model_sha256: string | null;
-  preprocessing: InstanceDto['preprocessing'];
+  preprocessing: PreprocessingSpec | null;
   e_status: 'done' | 'failed' | null;
   e_layer: string | null;
 }
 
-/** API v1 views of studies, built in two queries; `publicUrl` prefixes the PNG links. */
-export async function loadStudyViews(db: Db, studyIds: string[], publicUrl: string): Promise<StudyDto[]> {
+/** Studies with their instances, latest predictions and explanations, in two queries, in the order of `studyIds`. */
+export async function loadStudyRecords(db: Db, studyIds: string[]): Promise<StudyRecord[]> {
   if (studyIds.length === 0) return [];
   const studies: StudyRow[] = await db.query(
     `SELECT id, status, accession_number, priority, callback_url, created_at, updated_at FROM studies WHERE id = ANY($1)`,
@@ -59,10 +111,10 @@ export async function loadStudyViews(db: Db, studyIds: string[], publicUrl: stri
       ORDER BY i.position`,
     [studyIds],
   );
-  const byStudy = new Map<string, InstanceDto[]>();
+  const byStudy = new Map<string, InstanceRecord[]>();
   for (const row of instances) {
     const list = byStudy.get(row.study_id) ?? [];
-    list.push(instanceView(row, publicUrl));
+    list.push(instanceRecord(row));
     byStudy.set(row.study_id, list);
   }
   const order = new Map(studyIds.map((id, i) => [id, i]));
@@ -80,9 +132,7 @@ export async function loadStudyViews(db: Db, studyIds: string[], publicUrl: stri
     }));
 }
 
-function instanceView(row: InstanceRow, publicUrl: string): InstanceDto {
-  const base = `${publicUrl}/v1/instances/${row.id}`;
-  const explained = row.e_status === 'done';
+function instanceRecord(row: InstanceRow): InstanceRecord {
   return {
     id: row.id,
     filename: row.filename,
@@ -90,7 +140,8 @@ function instanceView(row: InstanceRow, publicUrl: string): InstanceDto {
     format: row.format,
     sha256: row.sha256,
     size: Number(row.size),
-    imageUrl: `${base}/image`,
+    dicom: row.dicom,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
     prediction: row.p_id
       ? {
           label: row.label!,
@@ -98,20 +149,11 @@ function instanceView(row: InstanceRow, publicUrl: string): InstanceDto {
           confidence: row.confidence!,
           band: row.band!,
           top5: row.top5 ?? [],
+          model: { name: row.model_name!, version: row.model_version!, sha256: row.model_sha256! },
+          preprocessing: row.preprocessing!,
+          explanation: { status: row.e_status ?? 'pending', layer: row.e_layer },
         }
       : null,
-    explanation: row.p_id
-      ? {
-          status: row.e_status ?? 'pending',
-          heatmapUrl: explained ? `${base}/heatmap` : null,
-          overlayUrl: explained ? `${base}/overlay` : null,
-          ...(row.e_layer ? { layer: row.e_layer } : {}),
-        }
-      : null,
-    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
-    dicom: row.dicom,
-    model: row.p_id ? { name: row.model_name!, version: row.model_version!, sha256: row.model_sha256! } : null,
-    preprocessing: row.p_id ? row.preprocessing : null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

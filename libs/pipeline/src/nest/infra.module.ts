@@ -3,11 +3,11 @@ import { checkDatabase, createDataSource } from '@xray/db';
 import { createObjectStore, type ObjectStore } from '@xray/storage';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from '../config';
-import { StatusPublisher } from '../events/status-events';
-import type { Logger } from '../logging/logger';
-import type { HealthCheck } from '../observability/health';
-import { createQueue, createWebhookQueue, type TypedQueue } from '../queues/producer';
+import { StatusPublisher, type AppConfig, type HealthCheck, type Logger } from '@xray/platform';
+import { createExplainQueue } from '../explain/explain.job';
+import { createInferenceQueue } from '../inference/inference.job';
+import type { TypedQueue } from '../queues';
+import { createWebhookQueue } from '../webhook/webhook.job';
 import {
   CONFIG,
   DATA_SOURCE,
@@ -55,8 +55,8 @@ export class InfraModule implements OnApplicationShutdown {
         },
         { provide: OBJECT_STORE, useValue: createObjectStore(config.storage) },
         { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) },
-        { provide: INFERENCE_QUEUE, useFactory: () => createQueue('inference', config) },
-        { provide: EXPLAIN_QUEUE, useFactory: () => createQueue('explain', config) },
+        { provide: INFERENCE_QUEUE, useFactory: () => createInferenceQueue(config) },
+        { provide: EXPLAIN_QUEUE, useFactory: () => createExplainQueue(config) },
         { provide: WEBHOOK_QUEUE, useFactory: () => createWebhookQueue(config) },
         { provide: STATUS_PUBLISHER, useFactory: () => new StatusPublisher(config) },
       ],

@@ -1,6 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { INFERENCE_QUEUE, JOB_PRIORITY, LOGGER, DATA_SOURCE, type Logger, type TypedQueue } from '@xray/platform';
+import { findStaleQueuedInstances } from '@xray/db';
+import type { Logger } from '@xray/platform';
 import type { DataSource } from 'typeorm';
+import { DATA_SOURCE, INFERENCE_QUEUE, LOGGER } from '../nest/tokens';
+import type { TypedQueue } from '../queues';
+import { enqueueInference } from './inference.job';
 
 const SWEEP_EVERY_MS = 60_000;
 const QUEUED_FOR_S = 120;
@@ -35,35 +39,13 @@ export class QueueSweeper implements OnApplicationBootstrap, OnApplicationShutdo
 
   async sweep(): Promise<number> {
     if (!this.ds.isInitialized) return 0;
-    const rows: Array<{
-      id: string;
-      study_id: string;
-      client_id: string;
-      object_key: string;
-      correlation_id: string;
-      priority: 'routine' | 'stat';
-    }> = await this.ds.query(
-      `SELECT i.id, i.study_id, i.client_id, i.object_key, s.correlation_id, s.priority
-         FROM instances i JOIN studies s ON s.id = i.study_id
-        WHERE i.status = 'queued' AND i.created_at < now() - make_interval(secs => $1)
-        ORDER BY i.created_at LIMIT 500`,
-      [QUEUED_FOR_S],
+    const stale = await findStaleQueuedInstances(this.ds, QUEUED_FOR_S);
+    if (stale.length === 0) return 0;
+    await enqueueInference(
+      this.inference,
+      stale.map(({ priority, ...job }) => ({ job, priority })),
     );
-    if (rows.length === 0) return 0;
-    await this.inference.addBulk(
-      rows.map((r) => ({
-        name: 'classify',
-        data: {
-          instanceId: r.id,
-          studyId: r.study_id,
-          clientId: r.client_id,
-          objectKey: r.object_key,
-          correlationId: r.correlation_id,
-        },
-        opts: { jobId: r.id, priority: JOB_PRIORITY[r.priority] },
-      })),
-    );
-    this.logger.info({ instances: rows.length }, 'queued instances re-enqueued (duplicates are ignored)');
-    return rows.length;
+    this.logger.info({ instances: stale.length }, 'queued instances re-enqueued (duplicates are ignored)');
+    return stale.length;
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { InstanceStatus, StudyStatus, WebhookEvent, WebhookEventType } from '@xray/shared';
+import type { InstanceStatus, StudyStatus, WebhookEventType } from '@xray/shared';
 import type { DataSource } from 'typeorm';
-import { loadStudyViews } from './study-views';
+import { recordEventDelivery } from '../webhooks/webhook-deliveries.repository';
+import { loadStudyRecords } from './study-records';
 
 const CLASSIFYING_DONE: InstanceStatus[] = ['classified', 'explaining', 'done', 'failed'];
 const TERMINAL: InstanceStatus[] = ['done', 'failed'];
@@ -42,10 +43,9 @@ export function reachedEvents(statuses: InstanceStatus[]): WebhookEventType[] {
 export async function recordStudyProgress(
   ds: DataSource,
   studyId: string,
-  publicUrl: string,
 ): Promise<{ status: StudyStatus; pendingDeliveryIds: string[] }> {
   // One round trip: the instances' statuses and the events recorded earlier (study.classified, when the explain
-  // worker completes the study), which need no new payload.
+  // worker completes the study), which need no new snapshot.
   const [{ statuses, recorded }]: Array<{ statuses: InstanceStatus[]; recorded: RecordedEvent[] }> = await ds.query(
     `SELECT ARRAY(SELECT status FROM instances WHERE study_id = $1) AS statuses,
             COALESCE((SELECT json_agg(json_build_object('type', e.type, 'deliveryId', d.id, 'deliveryStatus', d.status))
@@ -59,6 +59,7 @@ export async function recordStudyProgress(
     [studyId, status],
   );
   if (!study?.callback_url) return { status, pendingDeliveryIds: [] };
+  const target = { clientId: study.client_id, studyId, url: study.callback_url };
 
   const pendingDeliveryIds: string[] = [];
   for (const type of reachedEvents(statuses)) {
@@ -68,25 +69,10 @@ export async function recordStudyProgress(
         ? known.deliveryId!
         : undefined
       : await ds.transaction(async (em) => {
-          const [view] = await loadStudyViews(em, [studyId], publicUrl);
-          const eventId = randomUUID();
-          const payload: WebhookEvent = {
-            id: eventId,
-            type,
-            createdAt: new Date().toISOString(),
-            data: { study: view },
-          };
-          // DO UPDATE (of nothing) so that RETURNING also gives the row a concurrent call inserted first.
-          const [event]: Array<{ id: string }> = await em.query(
-            `INSERT INTO webhook_events (id, client_id, study_id, type, payload) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (study_id, type) DO UPDATE SET type = EXCLUDED.type RETURNING id`,
-            [eventId, study.client_id, studyId, type, JSON.stringify(payload)],
-          );
-          const [delivery]: Array<{ id: string; status: string }> = await em.query(
-            `INSERT INTO webhook_deliveries (event_id, client_id, url, status) VALUES ($1, $2, $3, 'pending')
-             ON CONFLICT (event_id) DO UPDATE SET event_id = EXCLUDED.event_id RETURNING id, status`,
-            [event.id, study.client_id, study.callback_url],
-          );
+          // The study as it is now: the event's snapshot, sent unchanged on every attempt.
+          const [snapshot] = await loadStudyRecords(em, [studyId]);
+          const event = { id: randomUUID(), type, createdAt: new Date().toISOString(), data: { study: snapshot } };
+          const delivery = await recordEventDelivery(em, event, target);
           return delivery.status === 'pending' ? delivery.id : undefined;
         });
     if (deliveryId) pendingDeliveryIds.push(deliveryId);
