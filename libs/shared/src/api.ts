@@ -92,7 +92,24 @@ export interface WebhookEvent {
   id: string;
   type: WebhookEventType;
   createdAt: string;
-  data: { study: StudyDto };
+  /** `dicom` on study.completed: the DICOM result objects the study gets (UIDs are known before they are built). */
+  data: { study: StudyDto; dicom?: StudyDicomObjectsDto };
+}
+
+/** A DICOM result object: the study's Comprehensive SR or an instance's Grad-CAM++ Secondary Capture. */
+export interface DicomObjectRefDto {
+  kind: 'sr' | 'sc';
+  sopInstanceUid: string;
+  /** The source instance of an SC; null for the SR. */
+  instanceId: string | null;
+  /** GET it as application/dicom (once built). */
+  url: string;
+}
+
+export interface StudyDicomObjectsDto {
+  /** The study the objects are filed in: the source study, or one derived from the study id for PNG/JPEG uploads. */
+  studyInstanceUid: string;
+  objects: DicomObjectRefDto[];
 }
 
 /** Live status event (workers -> gateway over @nestjs/microservices, gateway -> viewer over SSE). */

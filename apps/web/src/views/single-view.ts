@@ -3,7 +3,7 @@ import type { InstanceDto, StudyDto } from '@xray/shared';
 import { h, setAttr, setText } from '../dom';
 import { bytes, statusText } from '../format';
 import type { ImageCache } from '../image-cache';
-import { checkRegistration, describeMismatch } from '../registration-check';
+import { checkRegistration, describeMismatch } from '@xray/shared';
 import type { ViewerState } from '../viewer-state';
 import { confidenceBadge, top5Bars } from './prediction';
 import { Radiograph } from './radiograph';

@@ -4,8 +4,8 @@
  */
 import { data } from 'dcmjs';
 import { Client, constants, Dataset, requests } from 'dcmjs-dimse';
-import { EXPLICIT_VR_LITTLE_ENDIAN, toArrayBuffer, type DicomObject } from '../results';
-import { classifyStatus, type DeliveryResult } from './delivery-result';
+import { EXPLICIT_VR_LITTLE_ENDIAN, toArrayBuffer } from '../results';
+import { classifyStatus, type DeliveryResult, type OutgoingObject } from './delivery-result';
 import { validateAeTitle, type DicomNetworkDestination } from './destination';
 
 export interface CStoreOptions {
@@ -16,7 +16,7 @@ export interface CStoreOptions {
 }
 
 /** A Part 10 file as the dcmjs-dimse dataset it sends (naturalized elements + transfer syntax). */
-function toDimseDataset(object: DicomObject): Dataset {
+function toDimseDataset(object: OutgoingObject): Dataset {
   const file = data.DicomMessage.readFile(toArrayBuffer(object.bytes));
   const elements = data.DicomMetaDictionary.naturalizeDataset(file.dict);
   const transferSyntax = data.DicomMetaDictionary.naturalizeDataset(file.meta)['TransferSyntaxUID'];
@@ -30,7 +30,7 @@ function rejectionResult(rejection: { result?: number; reason?: number; source?:
 
 export async function cStore(
   destination: DicomNetworkDestination,
-  objects: DicomObject[],
+  objects: OutgoingObject[],
   options: CStoreOptions,
 ): Promise<DeliveryResult[]> {
   const callingAeTitle = validateAeTitle(options.callingAeTitle);

@@ -1,3 +1,8 @@
+import type { DicomObject } from '../results';
+
+/** What the delivery clients send: an object's UID and its Part 10 bytes. */
+export type OutgoingObject = Pick<DicomObject, 'sopInstanceUid' | 'bytes'>;
+
 /** What happened to one object at one destination. */
 export type DeliveryStatus = 'stored' | 'failed' | 'retryable';
 

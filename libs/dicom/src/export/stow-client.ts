@@ -2,8 +2,7 @@
  * STOW-RS client (PS3.18 10.5): POSTs our objects to a DICOMweb "studies" resource in one
  * multipart/related request and maps the Store Instances Response to a result per object.
  */
-import type { DicomObject } from '../results';
-import { classifyStatus, type DeliveryResult, type DeliveryStatus } from './delivery-result';
+import { classifyStatus, type DeliveryResult, type DeliveryStatus, type OutgoingObject } from './delivery-result';
 import { multipartRelated } from './multipart';
 
 export interface StowDestination {
@@ -50,7 +49,7 @@ function httpStatusOutcome(status: number): DeliveryStatus {
 }
 
 /** Maps a Store Instances Response (JSON) plus the HTTP status to a result per object. */
-export function interpretStowResponse(objects: DicomObject[], httpStatus: number, body: unknown): DeliveryResult[] {
+export function interpretStowResponse(objects: OutgoingObject[], httpStatus: number, body: unknown): DeliveryResult[] {
   const dataset = (Array.isArray(body) ? body[0] : body) as JsonDataset | undefined;
   const failed = new Map<string, number>();
   const stored = new Map<string, number | undefined>();
@@ -87,7 +86,7 @@ export function interpretStowResponse(objects: DicomObject[], httpStatus: number
 
 export async function stowRs(
   destination: StowDestination,
-  objects: DicomObject[],
+  objects: OutgoingObject[],
   options: StowOptions = {},
 ): Promise<DeliveryResult[]> {
   if (objects.length === 0) return [];

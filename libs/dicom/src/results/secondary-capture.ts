@@ -14,7 +14,12 @@ export const SC_SERIES_NUMBER = 9902;
 
 /** The SC's UID: the result and the model (a new model makes a new image, a retry the same one). */
 export function secondaryCaptureUid(input: Pick<SecondaryCaptureInput, 'instance' | 'model'>): string {
-  return deterministicUid('sc', `${input.instance.resultId}|${input.model.sha256}`);
+  return secondaryCaptureUidOf(input.instance.resultId, input.model.sha256);
+}
+
+/** The same UID from its parts alone (what the study.completed webhook announces before the SC is built). */
+export function secondaryCaptureUidOf(resultId: string, modelSha256: string): string {
+  return deterministicUid('sc', `${resultId}|${modelSha256}`);
 }
 
 export async function buildSecondaryCaptureDataset(input: SecondaryCaptureInput): Promise<Record<string, unknown>> {

@@ -189,8 +189,21 @@ function evidence(input: StudyReportInput): Item[] {
  * gives the same UID; a new model or another set of instances gives a new document.
  */
 export function studyReportUid(input: StudyReportInput): string {
-  const sources = input.instances.map((r) => r.source.SOPInstanceUID).sort();
-  return deterministicUid('sr', [input.study.StudyInstanceUID, input.model.sha256, ...sources].join('|'));
+  return studyReportUidOf(
+    input.study.StudyInstanceUID,
+    input.model.sha256,
+    input.instances.map((r) => r.source.SOPInstanceUID),
+  );
+}
+
+/** The same UID from its parts alone (what the study.completed webhook announces before the SR is built). */
+export function studyReportUidOf(
+  studyInstanceUid: string,
+  modelSha256: string,
+  sourceSopInstanceUids: string[],
+): string {
+  const sources = [...sourceSopInstanceUids].sort();
+  return deterministicUid('sr', [studyInstanceUid, modelSha256, ...sources].join('|'));
 }
 
 /** The study's SR as a naturalized dataset (for tests and for writing). */

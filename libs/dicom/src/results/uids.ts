@@ -4,7 +4,16 @@ import { createHash } from 'node:crypto';
 const XRAY_UID_NAMESPACE = '6f1c2f0e-52a4-4c0b-9b0e-3d6a1f4b8e27';
 
 /** The objects we make; each kind gets its own UID space under the same result id. */
-export type DicomObjectKind = 'sr' | 'sc' | 'sr-series' | 'sc-series' | 'tracking' | 'device';
+export type DicomObjectKind =
+  | 'sr'
+  | 'sc'
+  | 'sr-series'
+  | 'sc-series'
+  | 'tracking'
+  | 'device'
+  | 'source-study'
+  | 'source-series'
+  | 'source-instance';
 
 /** Name-based UUID (RFC 9562 version 5: SHA-1 of namespace + name). */
 export function uuidV5(name: string, namespace = XRAY_UID_NAMESPACE): string {
