@@ -3,14 +3,9 @@
  * CI installs them; a missing tool fails the test instead of skipping it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { requireTool } from '@xray/testing';
 
-export function requireTool(name: string): string {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  if (found.status !== 0 || !found.stdout.trim()) {
-    throw new Error(`${name} is not installed: apt-get install dicom3tools dcmtk (the DICOM tests need it)`);
-  }
-  return found.stdout.trim();
-}
+export { requireTool } from '@xray/testing';
 
 export interface Dciodvfy {
   errors: string[];

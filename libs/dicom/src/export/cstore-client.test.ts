@@ -1,11 +1,10 @@
 /** C-STORE SCU against DCMTK storescp: delivery, a stopped destination, a refusing one. */
-import { freePort } from '@xray/testing';
+import { freePort, startStoreScp, type StoreScp } from '@xray/testing';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dciodvfy, dcmtk } from '../../test/dicom-tools';
 import { tempDir } from '../../test/read-dicom';
 import { overlayPng, studyInput } from '../../test/result-fixtures';
-import { startStoreScp, type StoreScp } from '../../test/storescp';
 import { buildSecondaryCapture, buildStudyReport, type DicomObject } from '../results';
 import { cStore } from './cstore-client';
 

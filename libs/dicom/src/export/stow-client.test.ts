@@ -1,7 +1,7 @@
 /** STOW-RS client against a checking HTTP server and against Orthanc's DICOMweb plugin. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startOrthancDicomWeb, type OrthancDicomWeb } from '../../test/orthanc-dicomweb';
+import { startOrthancDicomWeb, type OrthancDicomWeb } from '@xray/testing';
 import { tempDir } from '../../test/read-dicom';
 import { overlayPng, studyInput, STUDY_UID } from '../../test/result-fixtures';
 import { buildSecondaryCapture, buildStudyReport, type DicomObject } from '../results';
