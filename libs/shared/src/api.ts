@@ -106,6 +106,33 @@ export interface DicomObjectRefDto {
   url: string;
 }
 
+/** One DICOM object's delivery to one destination (GET /v1/exports). */
+export interface DicomDeliveryDto {
+  id: string;
+  studyId: string;
+  sopInstanceUid: string;
+  kind: 'sr' | 'sc';
+  instanceId: string | null;
+  destination: { id: string; transport: 'dimse' | 'stow'; target: string; removed: boolean };
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+/** A study's DICOM object with whether it is built and where it went (GET /v1/studies/:id/dicom). */
+export interface StudyDicomObjectDto extends DicomObjectRefDto {
+  built: boolean;
+  deliveries: Array<Omit<DicomDeliveryDto, 'studyId' | 'sopInstanceUid' | 'kind' | 'instanceId'>>;
+}
+
+export interface StudyDicomDto {
+  /** Null until the study completed. */
+  studyInstanceUid: string | null;
+  objects: StudyDicomObjectDto[];
+}
+
 export interface StudyDicomObjectsDto {
   /** The study the objects are filed in: the source study, or one derived from the study id for PNG/JPEG uploads. */
   studyInstanceUid: string;

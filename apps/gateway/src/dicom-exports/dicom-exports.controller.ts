@@ -8,7 +8,8 @@ import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RateLimitGuard } from '../auth/rate-limit.guard';
 import { invalid, notFound } from '../errors/api-error';
 import { decodeCursor, encodeCursor, parseLimit } from '../studies/cursor';
-import { dicomDeliveryView, type DicomDeliveryDto } from './dicom-views';
+import type { DicomDeliveryDto } from '@xray/shared';
+import { dicomDeliveryView } from './dicom-views';
 
 const STATUSES: DicomDeliveryStatus[] = ['pending', 'delivered', 'failed'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

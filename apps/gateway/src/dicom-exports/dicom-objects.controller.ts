@@ -9,7 +9,7 @@ import {
 } from '@xray/db';
 import { CONFIG, DATA_SOURCE, OBJECT_STORE, dicomObjectRefView, planStudyObjects } from '@xray/pipeline';
 import type { AppConfig } from '@xray/platform';
-import type { DicomObjectRefDto } from '@xray/shared';
+import type { StudyDicomDto } from '@xray/shared';
 import type { ObjectStore } from '@xray/storage';
 import type { Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
@@ -18,13 +18,7 @@ import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RateLimitGuard } from '../auth/rate-limit.guard';
 import { notFound } from '../errors/api-error';
-import { dicomDeliveryView, type DicomDeliveryDto } from './dicom-views';
-
-/** A study's DICOM object with whether it is built and where it went. */
-export interface StudyDicomObjectDto extends DicomObjectRefDto {
-  built: boolean;
-  deliveries: Array<Omit<DicomDeliveryDto, 'studyId' | 'sopInstanceUid' | 'kind' | 'instanceId'>>;
-}
+import { dicomDeliveryView } from './dicom-views';
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
@@ -46,10 +40,7 @@ export class DicomObjectsController {
     summary:
       "A study's DICOM result objects with their delivery status per destination (empty until the study completed).",
   })
-  async studyObjects(
-    @CurrentPrincipal() p: Principal,
-    @Param('id') studyId: string,
-  ): Promise<{ studyInstanceUid: string | null; objects: StudyDicomObjectDto[] }> {
+  async studyObjects(@CurrentPrincipal() p: Principal, @Param('id') studyId: string): Promise<StudyDicomDto> {
     if (!/^[0-9a-f-]{36}$/i.test(studyId) || !(await isStudyOwnedBy(this.ds, studyId, p.clientId)))
       throw notFound('Study not found.');
     const [objects, deliveries, [record]] = await Promise.all([
