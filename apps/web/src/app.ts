@@ -31,7 +31,7 @@ export function startApp(root: HTMLElement, api: ApiClient, signOut: (notice?: s
     live.refresh(submitted.id);
     state.openStudies([submitted.id], { replace: false, mode: submitted.instances.length > 1 ? 'grid' : 'single' });
   });
-  const viewer = new ViewerPanel(state, cache);
+  const viewer = new ViewerPanel(state, cache, api);
   const history = new HistoryPanel(state, api);
   const panels: Record<Tab, HTMLElement> = { upload: upload.element, viewer: viewer.element, history: history.element };
 

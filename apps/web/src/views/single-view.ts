@@ -1,10 +1,12 @@
 /** Single mode: one large image with zoom/pan, its prediction, top-5, Grad-CAM++ and DICOM facts. */
 import type { InstanceDto, StudyDto } from '@xray/shared';
+import type { ApiClient } from '../api-client';
 import { h, setAttr, setText } from '../dom';
 import { bytes, statusText } from '../format';
 import type { ImageCache } from '../image-cache';
 import { checkRegistration, describeMismatch } from '@xray/shared';
 import type { ViewerState } from '../viewer-state';
+import { DicomExportPanel } from './dicom-export-panel';
 import { confidenceBadge, top5Bars } from './prediction';
 import { Radiograph } from './radiograph';
 import { ZoomPan } from './zoom-pan';
@@ -25,11 +27,14 @@ export class SingleView {
   private readonly heatmapControls: HTMLElement;
   private shownId: string | null = null;
   private factsKey = '';
+  private readonly exports: DicomExportPanel;
 
   constructor(
     private readonly state: ViewerState,
     cache: ImageCache,
+    api: ApiClient,
   ) {
+    this.exports = new DicomExportPanel(api);
     this.radiograph = new Radiograph(cache, { lazy: false, className: 'single-radiograph' });
     const viewport = h(
       'div',
@@ -118,6 +123,7 @@ export class SingleView {
         this.summary,
         this.heatmapControls,
         this.facts,
+        this.exports.element,
       ),
     );
   }
@@ -158,6 +164,7 @@ export class SingleView {
     setAttr(this.opacity, 'aria-valuetext', `${opacity} %`);
     setText(this.heatmapNote, heatmapNote(instance));
 
+    this.exports.show(study);
     const key = `${instance.id}|${instance.updatedAt}|${instance.status}|${state.annotationsHidden}`;
     if (key !== this.factsKey) {
       this.factsKey = key;

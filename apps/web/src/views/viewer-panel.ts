@@ -1,4 +1,5 @@
 /** The viewer tab: mode switch and navigation, the review sidebar, and the single or grid view. */
+import type { ApiClient } from '../api-client';
 import { h, setText } from '../dom';
 import type { ImageCache } from '../image-cache';
 import type { Mode, ViewerState } from '../viewer-state';
@@ -20,8 +21,9 @@ export class ViewerPanel {
   constructor(
     private readonly state: ViewerState,
     cache: ImageCache,
+    api: ApiClient,
   ) {
-    this.single = new SingleView(state, cache);
+    this.single = new SingleView(state, cache, api);
     this.grid = new GridView(state, cache);
     this.sidebar = new ReviewSidebar(state);
     const modeButton = (mode: Mode, text: string) =>
