@@ -1,5 +1,5 @@
 import { dropDatabase, migrate } from '@xray/db';
-import { testDatabaseUrl, uniqueName } from '../../../../tools/testing/resources';
+import { testDatabaseUrl, uniqueName } from '@xray/testing';
 import { runCli } from '../testing/run-cli';
 
 /** `xray destination add|list|remove` against a real Postgres database of its own. */
