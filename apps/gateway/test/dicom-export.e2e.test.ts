@@ -311,6 +311,33 @@ describe('a DICOM study submitted over the API comes back into the PACS as DICOM
   });
 });
 
+describe('a client without destinations', () => {
+  it('still gets the objects: listed when the study completes, built on first read', async () => {
+    const lonely = new ApiClient(system.url, (await system.createClient('no-destinations')).apiKey);
+    const study: StudyDto = await (await lonely.submit([{ name: 'x.png', bytes: await makePng() }])).json();
+    await lonely.waitForStudy(study.id);
+    let listing: any = { objects: [] };
+    for (const deadline = Date.now() + 30_000; listing.objects.length === 0 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 250));
+      listing = await lonely.json(`/v1/studies/${study.id}/dicom`);
+    }
+    expect(listing.objects.map((o: any) => [o.kind, o.built, o.deliveries])).toEqual([
+      ['sr', false, []],
+      ['sc', false, []],
+    ]);
+    const res = await lonely.get(`/v1/dicom-objects/${listing.objects[1].sopInstanceUid}`);
+    expect(res.status).toBe(200);
+    const sc = data.DicomMetaDictionary.naturalizeDataset(
+      data.DicomMessage.readFile(new Uint8Array(await res.arrayBuffer()).buffer).dict,
+    );
+    expect(sc).toMatchObject({
+      SOPInstanceUID: listing.objects[1].sopInstanceUid,
+      StudyInstanceUID: listing.studyInstanceUid,
+    });
+    expect((await lonely.json(`/v1/studies/${study.id}/dicom`)).objects.every((o: any) => o.built)).toBe(true);
+  });
+});
+
 describe('a failed export is retried through the API', () => {
   it('fails for good when refused, and is delivered after POST /v1/exports/:id/retry', async () => {
     const port = await freePort();

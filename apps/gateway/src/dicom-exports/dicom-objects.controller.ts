@@ -1,13 +1,20 @@
 import { Controller, Get, Inject, Param, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import {
-  findBuiltDicomObject,
+  findDicomObject,
   isStudyOwnedBy,
   listDicomDeliveries,
   listStudyDicomObjects,
   loadStudyRecords,
 } from '@xray/db';
-import { CONFIG, DATA_SOURCE, OBJECT_STORE, dicomObjectRefView, planStudyObjects } from '@xray/pipeline';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  OBJECT_STORE,
+  StudyObjectsBuilder,
+  dicomObjectRefView,
+  planStudyObjects,
+} from '@xray/pipeline';
 import type { AppConfig } from '@xray/platform';
 import type { StudyDicomDto } from '@xray/shared';
 import type { ObjectStore } from '@xray/storage';
@@ -33,6 +40,7 @@ export class DicomObjectsController {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     private readonly audit: AuditService,
+    private readonly builder: StudyObjectsBuilder,
   ) {}
 
   @Get('studies/:id/dicom')
@@ -67,16 +75,24 @@ export class DicomObjectsController {
 
   @Get('dicom-objects/:sopInstanceUid')
   @ApiProduces('application/dicom')
-  @ApiOperation({ summary: 'A DICOM result object as a Part 10 file (404 until built, or when not yours).' })
+  @ApiOperation({
+    summary:
+      'A DICOM result object as a Part 10 file (built on first read when no export built it yet; 404 when not yours).',
+  })
   async object(
     @CurrentPrincipal() p: Principal,
     @Param('sopInstanceUid') uid: string,
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const object = UID.test(uid) && uid.length <= 64 ? await findBuiltDicomObject(this.ds, uid, p.clientId) : undefined;
+    const object = UID.test(uid) && uid.length <= 64 ? await findDicomObject(this.ds, uid, p.clientId) : undefined;
     if (!object) throw notFound('DICOM object not found.');
-    const body = await this.store.getStream(object.objectKey!);
+    // Objects are built by the first export; a client without destinations gets them built on first read.
+    const key =
+      object.objectKey ??
+      (await this.builder.ensureBuilt(object.clientId, object.studyId)).find((o) => o.id === object.id)?.objectKey;
+    if (!key) throw notFound('DICOM object not found.');
+    const body = await this.store.getStream(key);
     await this.audit.record(p, 'dicom-object.read', uid, req.ip);
     res
       .status(200)

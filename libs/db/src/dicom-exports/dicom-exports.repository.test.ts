@@ -7,7 +7,7 @@ import {
   createClientWithKey,
   createDataSource,
   dropDatabase,
-  findBuiltDicomObject,
+  findDicomObject,
   insertStudy,
   listDicomDeliveries,
   listStudyDicomObjects,
@@ -113,10 +113,10 @@ describe('DICOM exports', () => {
       { kind: 'sr', sopInstanceUid: '2.25.77', instanceId: null },
     ]);
     const [object] = await listStudyDicomObjects(ds, studyId);
-    expect(await findBuiltDicomObject(ds, '2.25.77', clientId)).toBeUndefined();
+    expect(await findDicomObject(ds, '2.25.77', clientId)).toMatchObject({ objectKey: null });
     await markDicomObjectBuilt(ds, object.id, 'clients/x/sr.dcm');
-    expect(await findBuiltDicomObject(ds, '2.25.77', clientId)).toMatchObject({ objectKey: 'clients/x/sr.dcm' });
-    expect(await findBuiltDicomObject(ds, '2.25.77', randomUUID())).toBeUndefined();
+    expect(await findDicomObject(ds, '2.25.77', clientId)).toMatchObject({ objectKey: 'clients/x/sr.dcm' });
+    expect(await findDicomObject(ds, '2.25.77', randomUUID())).toBeUndefined();
 
     const [delivery] = await pendingDicomDeliveries(ds, studyId, destination.id);
     await countDicomDeliveryAttempt(ds, [delivery.id]);

@@ -97,16 +97,16 @@ export async function markDicomObjectBuilt(ds: DataSource, objectId: string, obj
   await ds.query('UPDATE dicom_objects SET object_key = $2, built_at = now() WHERE id = $1', [objectId, objectKey]);
 }
 
-/** The newest built object with this SOP Instance UID (of this client; any client's for an admin). */
-export async function findBuiltDicomObject(
+/** The newest object with this SOP Instance UID (of this client; any client's when undefined), built or not. */
+export async function findDicomObject(
   ds: DataSource,
   sopInstanceUid: string,
   clientId: string | undefined,
 ): Promise<StoredDicomObject | undefined> {
   const [row] = await ds.query(
     `SELECT ${OBJECT_COLUMNS} FROM dicom_objects o
-      WHERE o.sop_instance_uid = $1 AND ($2::uuid IS NULL OR o.client_id = $2) AND o.object_key IS NOT NULL
-      ORDER BY o.created_at DESC LIMIT 1`,
+      WHERE o.sop_instance_uid = $1 AND ($2::uuid IS NULL OR o.client_id = $2)
+      ORDER BY o.object_key IS NULL, o.created_at DESC LIMIT 1`,
     [sopInstanceUid, clientId ?? null],
   );
   return row && storedObject(row);
