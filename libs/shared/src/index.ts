@@ -6,3 +6,4 @@ export * from './queues';
 export * from './api';
 export * from './random';
 export * from './registration-check';
+export * from './explanations';

@@ -1,8 +1,10 @@
 /** Where the study's DICOM results (SR, Grad-CAM++ Secondary Captures) were sent, and whether it worked. */
-import type { StudyDto } from '@xray/shared';
-import type { ApiClient } from '../api-client';
+import type { StudyDicomDto, StudyDto } from '@xray/shared';
 import { summariseDestinations } from '../dicom-exports';
 import { h } from '../dom';
+
+/** Fetches GET /v1/studies/:id/dicom. */
+export type LoadStudyDicom = (studyId: string) => Promise<StudyDicomDto>;
 
 const STATUS_TEXT = { delivered: '✓ Delivered', pending: '… Sending', failed: '✕ Failed' } as const;
 
@@ -12,7 +14,7 @@ export class DicomExportPanel {
   private shownKey = '';
   private request = 0;
 
-  constructor(private readonly api: ApiClient) {
+  constructor(private readonly loadStudyDicom: LoadStudyDicom) {
     this.body = h('div', { class: 'dicom-exports-body' });
     this.element = h(
       'section',
@@ -42,7 +44,7 @@ export class DicomExportPanel {
       return;
     }
     try {
-      const dicom = await this.api.getStudyDicom(study.id);
+      const dicom = await this.loadStudyDicom(study.id);
       if (request !== this.request) return;
       const destinations = summariseDestinations(dicom);
       const made = `${dicom.objects.length} object${dicom.objects.length === 1 ? '' : 's'} (1 SR, ${dicom.objects.length - 1} SC)`;
