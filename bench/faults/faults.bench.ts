@@ -245,7 +245,8 @@ async function runScenario(
   const got = new Set(delivered.map((c) => `${c.body?.data?.study?.id} ${c.body?.type}`));
   const completionTimes = acceptedBeforeEnd.map(
     (id) =>
-      delivered.find((c) => c.body?.data?.study?.id === id && isFinal(c.body.type))?.at ?? Number.POSITIVE_INFINITY,
+      delivered.find((c) => c.body?.data?.study?.id === id && isFinal(c.body.type))?.receivedAt ??
+      Number.POSITIVE_INFINITY,
   );
   const lastCompletion = Math.max(when.end, ...completionTimes);
   const row: Row = {

@@ -6,3 +6,4 @@ export * from './system';
 export * from './built';
 export * from './throwaway-redis';
 export * from './throwaway-postgres';
+export * from './dicom-destinations';

@@ -6,8 +6,8 @@ export interface ReceivedWebhook {
   rawBody: string;
   body: any;
   status: number;
-  /** When it arrived (Date.now()). */
-  at: number;
+  /** Date.now() when the call arrived. */
+  receivedAt: number;
 }
 
 /**
@@ -36,7 +36,7 @@ export class WebhookReceiver {
         } catch {
           body = undefined;
         }
-        this.calls.push({ path, headers: req.headers, rawBody, body, status, at: Date.now() });
+        this.calls.push({ path, headers: req.headers, rawBody, body, status, receivedAt: Date.now() });
         res.writeHead(status).end();
       });
     });

@@ -22,6 +22,7 @@ import type { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AuthService } from './auth/auth.service';
+import { DicomExportsModule } from './dicom-exports/dicom-exports.module';
 import { ErrorFilter } from './errors/error.filter';
 import { EventsModule } from './events/events.module';
 import { InstancesModule } from './instances/instances.module';
@@ -58,6 +59,7 @@ export class AppModule {
         StudiesModule,
         InstancesModule,
         WebhooksModule,
+        DicomExportsModule,
         EventsModule,
         WebModule,
       ],

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { BodyPartLabel, ExplanationLayersDto, InstanceDto, PredictionDto, StudyDto } from '@xray/shared';
 import { makeDicom, startSystem } from '@xray/testing';
-import { checkRegistration, compatibleLabels } from '../src/registration-check';
+import { checkRegistration, compatibleLabels } from '@xray/shared';
 import { ARTIFACTS, collectPageErrors, launchChromium, screenshot } from './browser';
 import { jpegFile, pngFile } from './fixtures';
 

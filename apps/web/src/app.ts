@@ -31,7 +31,12 @@ export function startApp(root: HTMLElement, api: ApiClient, signOut: (notice?: s
     live.refresh(submitted.id);
     state.openStudies([submitted.id], { replace: false, mode: submitted.instances.length > 1 ? 'grid' : 'single' });
   });
-  const viewer = new ViewerPanel(state, cache, (id) => api.getExplanations(id));
+  const viewer = new ViewerPanel(
+    state,
+    cache,
+    (id) => api.getExplanations(id),
+    (id) => api.getStudyDicom(id),
+  );
   const history = new HistoryPanel(state, api);
   const panels: Record<Tab, HTMLElement> = { upload: upload.element, viewer: viewer.element, history: history.element };
 

@@ -9,3 +9,5 @@ export * from './studies/study-records';
 export * from './studies/instance.repository';
 export * from './studies/study-progress';
 export * from './webhooks/webhook-deliveries.repository';
+export * from './dicom-exports/dicom-destinations.repository';
+export * from './dicom-exports/dicom-objects.repository';

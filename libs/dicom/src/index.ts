@@ -1,1 +1,2 @@
-export {};
+export * from './results';
+export * from './export';

@@ -19,3 +19,8 @@ export * from './webhook/webhook.handler';
 export * from './webhook/callback-url';
 export * from './webhook/signature';
 export * from './webhook/webhook-sender';
+export * from './dicom-export/dicom-export.job';
+export * from './dicom-export/dicom-export.handler';
+export * from './dicom-export/study-objects-plan';
+export * from './dicom-export/study-objects.builder';
+export * from './dicom-export/study-exports';

@@ -1,5 +1,6 @@
 import type { QueueName } from '@xray/shared';
 import type { Queue } from 'bullmq';
+import type { DicomExportJob } from './dicom-export/dicom-export.job';
 import type { ExplainJob } from './explain/explain.job';
 import type { InferenceJob } from './inference/inference.job';
 import type { WebhookJob } from './webhook/webhook.job';
@@ -9,6 +10,7 @@ export interface JobPayloads {
   inference: InferenceJob;
   explain: ExplainJob;
   webhook: WebhookJob;
+  'dicom-export': DicomExportJob;
 }
 
 export type TypedQueue<N extends QueueName> = Queue<JobPayloads[N]>;

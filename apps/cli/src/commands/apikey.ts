@@ -9,7 +9,7 @@ interface CreateOptions {
 }
 
 /** Runs `work` with a one-connection data source on DATABASE_URL. */
-async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
   const { createDataSource } = await import('@xray/db');
   const ds = createDataSource(databaseUrl(), { poolSize: 1 });
   await ds.initialize();

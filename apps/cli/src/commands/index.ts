@@ -4,6 +4,7 @@ import { register as importKeras } from './import-keras';
 import { register as classify } from './classify';
 import { register as explain } from './explain';
 import { register as apikey } from './apikey';
+import { register as destination } from './destination';
 import { register as submit } from './submit';
 import { register as migrate } from './migrate';
 import { register as train } from './train';
@@ -16,6 +17,7 @@ export const COMMANDS: Array<(program: Command) => void> = [
   classify,
   explain,
   apikey,
+  destination,
   submit,
   migrate,
   train,

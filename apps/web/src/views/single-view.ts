@@ -3,8 +3,9 @@ import type { InstanceDto, StudyDto } from '@xray/shared';
 import { h, setAttr, setText } from '../dom';
 import { bytes, statusText } from '../format';
 import type { ImageCache } from '../image-cache';
-import { checkRegistration, describeMismatch } from '../registration-check';
+import { checkRegistration, describeMismatch } from '@xray/shared';
 import type { ViewerState } from '../viewer-state';
+import { DicomExportPanel, type LoadStudyDicom } from './dicom-export-panel';
 import { LayerStrip, type LoadExplanations } from './layer-strip';
 import { confidenceBadge, top5Bars } from './prediction';
 import { Radiograph } from './radiograph';
@@ -27,12 +28,15 @@ export class SingleView {
   private readonly layerStrip: LayerStrip;
   private shownId: string | null = null;
   private factsKey = '';
+  private readonly exports: DicomExportPanel;
 
   constructor(
     private readonly state: ViewerState,
     cache: ImageCache,
     loadExplanations: LoadExplanations,
+    loadStudyDicom: LoadStudyDicom,
   ) {
+    this.exports = new DicomExportPanel(loadStudyDicom);
     this.layerStrip = new LayerStrip(loadExplanations, () => this.layerChosen());
     this.radiograph = new Radiograph(cache, { lazy: false, className: 'single-radiograph' });
     const viewport = h(
@@ -123,6 +127,7 @@ export class SingleView {
         this.summary,
         this.heatmapControls,
         this.facts,
+        this.exports.element,
       ),
     );
   }
@@ -180,6 +185,7 @@ export class SingleView {
         : heatmapNote(instance),
     );
 
+    this.exports.show(study);
     const key = `${instance.id}|${instance.updatedAt}|${instance.status}|${state.annotationsHidden}`;
     if (key !== this.factsKey) {
       this.factsKey = key;

@@ -1,4 +1,5 @@
 import { InitialSchema1764280000000 } from './1764280000000-initial-schema';
+import { DicomExports1765110000000 } from './1765110000000-dicom-exports';
 
 /** In order; never edit a released migration, add a new one. */
-export const MIGRATIONS = [InitialSchema1764280000000];
+export const MIGRATIONS = [InitialSchema1764280000000, DicomExports1765110000000];

@@ -20,12 +20,13 @@ import {
 } from './instance.repository';
 import { recordStudyProgress, reachedEvents, rollUpStatus } from './study-progress';
 import { loadStudyRecords } from './study-records';
+import { MIGRATIONS } from '../migrations';
 
 const url = testDatabaseUrl(uniqueName('xray_db_test'));
 let ds: DataSource;
 
 beforeAll(async () => {
-  expect(await migrate(url)).toEqual(['InitialSchema1764280000000']);
+  expect(await migrate(url)).toEqual(MIGRATIONS.map((m) => m.name));
   expect(await migrate(url)).toEqual([]); // a second run has nothing to do
   ds = createDataSource(url);
   await ds.initialize();

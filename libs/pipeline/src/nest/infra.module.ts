@@ -4,6 +4,7 @@ import { createObjectStore, type ObjectStore } from '@xray/storage';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { StatusPublisher, type AppConfig, type HealthCheck, type Logger } from '@xray/platform';
+import { createDicomExportQueue } from '../dicom-export/dicom-export.job';
 import { createExplainQueue } from '../explain/explain.job';
 import { createInferenceQueue } from '../inference/inference.job';
 import type { TypedQueue } from '../queues';
@@ -11,6 +12,7 @@ import { createWebhookQueue } from '../webhook/webhook.job';
 import {
   CONFIG,
   DATA_SOURCE,
+  DICOM_EXPORT_QUEUE,
   EXPLAIN_QUEUE,
   INFERENCE_QUEUE,
   LOGGER,
@@ -22,7 +24,7 @@ import {
 
 /**
  * The connections every app shares: config, logger, Postgres, object storage, Redis, the
- * three queue producers and the live status publisher. Closed in order on shutdown.
+ * queue producers and the live status publisher. Closed in order on shutdown.
  */
 @Global()
 @Module({})
@@ -33,6 +35,7 @@ export class InfraModule implements OnApplicationShutdown {
     @Inject(INFERENCE_QUEUE) private readonly inference: TypedQueue<'inference'>,
     @Inject(EXPLAIN_QUEUE) private readonly explain: TypedQueue<'explain'>,
     @Inject(WEBHOOK_QUEUE) private readonly webhooks: TypedQueue<'webhook'>,
+    @Inject(DICOM_EXPORT_QUEUE) private readonly dicomExports: TypedQueue<'dicom-export'>,
     @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
   ) {}
 
@@ -58,6 +61,7 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: INFERENCE_QUEUE, useFactory: () => createInferenceQueue(config) },
         { provide: EXPLAIN_QUEUE, useFactory: () => createExplainQueue(config) },
         { provide: WEBHOOK_QUEUE, useFactory: () => createWebhookQueue(config) },
+        { provide: DICOM_EXPORT_QUEUE, useFactory: () => createDicomExportQueue(config) },
         { provide: STATUS_PUBLISHER, useFactory: () => new StatusPublisher(config) },
       ],
       exports: [
@@ -69,6 +73,7 @@ export class InfraModule implements OnApplicationShutdown {
         INFERENCE_QUEUE,
         EXPLAIN_QUEUE,
         WEBHOOK_QUEUE,
+        DICOM_EXPORT_QUEUE,
         STATUS_PUBLISHER,
       ],
     };
@@ -79,6 +84,7 @@ export class InfraModule implements OnApplicationShutdown {
       this.inference.close(),
       this.explain.close(),
       this.webhooks.close(),
+      this.dicomExports.close(),
       this.status.close(),
     ]);
     this.redis.disconnect();

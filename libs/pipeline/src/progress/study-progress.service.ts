@@ -3,7 +3,8 @@ import { recordStudyProgress } from '@xray/db';
 import type { StatusPublisher } from '@xray/platform';
 import type { InstanceStatus } from '@xray/shared';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE, STATUS_PUBLISHER, WEBHOOK_QUEUE } from '../nest/tokens';
+import { recordStudyExports } from '../dicom-export/study-exports';
+import { DATA_SOURCE, DICOM_EXPORT_QUEUE, STATUS_PUBLISHER, WEBHOOK_QUEUE } from '../nest/tokens';
 import type { TypedQueue } from '../queues';
 import { enqueueWebhookDelivery } from '../webhook/webhook.job';
 
@@ -16,7 +17,8 @@ export interface InstanceRef {
 
 /**
  * What every job does after it changed an instance: publish the live status, roll the
- * study's status up, record the webhook events it reached and queue their deliveries.
+ * study's status up, record the webhook events it reached and queue their deliveries; once
+ * the study is done, record its DICOM objects and queue their export.
  */
 @Injectable()
 export class StudyProgressService {
@@ -24,6 +26,7 @@ export class StudyProgressService {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(WEBHOOK_QUEUE) private readonly webhooks: TypedQueue<'webhook'>,
     @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
+    @Inject(DICOM_EXPORT_QUEUE) private readonly dicomExports: TypedQueue<'dicom-export'>,
   ) {}
 
   /** Live status for viewers (best effort: the database stays the truth). */
@@ -38,8 +41,10 @@ export class StudyProgressService {
 
   /** Idempotent: pending deliveries are queued again under their own id, which BullMQ ignores when the job exists. */
   async record(studyId: string, correlationId: string): Promise<void> {
-    const { pendingDeliveryIds } = await recordStudyProgress(this.ds, studyId);
+    const { status, pendingDeliveryIds } = await recordStudyProgress(this.ds, studyId);
     for (const deliveryId of pendingDeliveryIds)
       await enqueueWebhookDelivery(this.webhooks, { deliveryId, correlationId });
+    // After the webhook is queued, and only queued here: building and sending happen in the export job.
+    if (status === 'done') await recordStudyExports(this.ds, this.dicomExports, studyId, correlationId);
   }
 }

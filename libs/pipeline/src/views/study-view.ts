@@ -1,5 +1,6 @@
 import type { InstanceRecord, StoredWebhookEvent, StudyRecord } from '@xray/db';
-import type { InstanceDto, StudyDto, WebhookEvent } from '@xray/shared';
+import type { DicomObjectRefDto, InstanceDto, StudyDicomObjectsDto, StudyDto, WebhookEvent } from '@xray/shared';
+import { planStudyObjects } from '../dicom-export/study-objects-plan';
 
 /**
  * API v1 views: a study record from the data layer plus the links clients follow, built from
@@ -55,5 +56,29 @@ function instanceView(record: InstanceRecord, publicUrl: string): InstanceDto {
 export function webhookEventView(event: StoredWebhookEvent, publicUrl: string): WebhookEvent {
   const study = event.data.study;
   if (study.instances.some((instance) => 'imageUrl' in instance)) return event as unknown as WebhookEvent;
-  return { ...event, data: { study: studyView(study, publicUrl) } };
+  const dicom = event.type === 'study.completed' ? studyDicomObjectsView(study, publicUrl) : undefined;
+  return { ...event, data: { study: studyView(study, publicUrl), ...(dicom ? { dicom } : {}) } };
+}
+
+/** The DICOM objects a completed study gets, computed from the record (deterministic UIDs). */
+export function studyDicomObjectsView(study: StudyRecord, publicUrl: string): StudyDicomObjectsDto | undefined {
+  const plan = planStudyObjects(study);
+  return (
+    plan && {
+      studyInstanceUid: plan.studyInstanceUid,
+      objects: plan.objects.map((o) => dicomObjectRefView(o, publicUrl)),
+    }
+  );
+}
+
+export function dicomObjectRefView(
+  object: { kind: 'sr' | 'sc'; sopInstanceUid: string; instanceId: string | null },
+  publicUrl: string,
+): DicomObjectRefDto {
+  return {
+    kind: object.kind,
+    sopInstanceUid: object.sopInstanceUid,
+    instanceId: object.instanceId,
+    url: `${publicUrl}/v1/dicom-objects/${object.sopInstanceUid}`,
+  };
 }

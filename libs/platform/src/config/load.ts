@@ -49,6 +49,10 @@ export interface AppConfig {
   queueSweep: { enqueueTimeoutMs: number; intervalMs: number; afterMs: number };
   storageSweep: { intervalMs: number; orphanAgeMs: number };
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
+  dicom: {
+    aeTitle: string;
+    export: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number };
+  };
 }
 
 /**
@@ -121,6 +125,15 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       maxAttempts: raw.webhookMaxAttempts!,
       backoffMs: raw.webhookBackoffMs!,
       allowPrivate: raw.webhookAllowPrivate!,
+    },
+    dicom: {
+      aeTitle: raw.dicomAeTitle!,
+      export: {
+        concurrency: raw.dicomExportConcurrency!,
+        timeoutMs: raw.dicomExportTimeoutMs!,
+        maxAttempts: raw.dicomExportMaxAttempts!,
+        backoffMs: raw.dicomExportBackoffMs!,
+      },
     },
   };
 }

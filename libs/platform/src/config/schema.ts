@@ -434,6 +434,51 @@ export const CONFIG_SCHEMA = {
     apps: ['gateway'],
     parse: bool(),
   }),
+  dicomAeTitle: v({
+    name: 'DICOM_AE_TITLE',
+    kind: 'string',
+    default: 'XRAY',
+    description: 'Our DICOM AE title: the calling AE title of C-STORE exports (1-16 printable ASCII characters).',
+    apps: ['gateway'],
+    parse: (raw) => {
+      if (!/^[\x20-\x7e]{1,16}$/.test(raw) || raw.includes('\\') || raw.trim() === '')
+        throw new Error('expected 1 to 16 printable ASCII characters, no backslash');
+      return raw;
+    },
+  }),
+  dicomExportConcurrency: v({
+    name: 'DICOM_EXPORT_CONCURRENCY',
+    kind: 'int',
+    default: '2',
+    description: 'DICOM export jobs (one study to one destination) the gateway runs at once.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  dicomExportTimeoutMs: v({
+    name: 'DICOM_EXPORT_TIMEOUT_MS',
+    kind: 'int',
+    default: '30000',
+    description: 'Timeout of one C-STORE association or STOW-RS request.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  dicomExportMaxAttempts: v({
+    name: 'DICOM_EXPORT_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '10',
+    description:
+      'Tries of a DICOM export job before its deliveries are marked failed (the workers enqueue exports with it).',
+    apps: ALL,
+    parse: int(1),
+  }),
+  dicomExportBackoffMs: v({
+    name: 'DICOM_EXPORT_BACKOFF_MS',
+    kind: 'int',
+    default: '5000',
+    description: 'First DICOM export retry delay; doubles each try (defaults: ~43 minutes over 10 tries).',
+    apps: ALL,
+    parse: int(0),
+  }),
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

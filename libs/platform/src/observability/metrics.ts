@@ -13,6 +13,8 @@ export interface CountableQueue {
 export type JobOutcomeLabel = 'completed' | 'failed';
 /** delivered: 2xx; retrying: attempt failed, another is scheduled; failed: gave up (attempts exhausted or permanent). */
 export type WebhookOutcome = 'delivered' | 'retrying' | 'failed';
+/** What happened to one DICOM object sent to one destination. */
+export type DicomExportOutcome = 'delivered' | 'retrying' | 'failed';
 export type ModelPhase = 'classify' | 'explain';
 
 /** Memory held by a model runtime (tfjs tensors, ORT arenas), sampled on scrape. */
@@ -41,6 +43,7 @@ export class XrayMetrics {
   private readonly modelSeconds: Counter<'phase'>;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookAttempts: Histogram<'outcome'>;
+  private readonly dicomExports: Counter<'kind' | 'outcome' | 'transport'>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(options: { app: string; defaultMetrics?: boolean }) {
@@ -136,6 +139,12 @@ export class XrayMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.dicomExports = new Counter({
+      name: 'xray_dicom_objects_exported_total',
+      help: 'DICOM result objects sent to a destination, by object kind (sr, sc), outcome and transport (dimse, stow).',
+      labelNames: ['kind', 'outcome', 'transport'],
+      registers,
+    });
     this.webhookAttempts = new Histogram({
       name: 'xray_webhook_delivery_attempts',
       help: 'Attempt number at which a webhook delivery ended (delivered or failed).',
@@ -179,6 +188,11 @@ export class XrayMetrics {
   recordWebhookDelivery(outcome: WebhookOutcome, attempt: number): void {
     this.webhookDeliveries.inc({ outcome });
     if (outcome !== 'retrying') this.webhookAttempts.observe({ outcome }, attempt);
+  }
+
+  /** One DICOM object's delivery attempt to one destination. */
+  recordDicomExport(kind: string, outcome: DicomExportOutcome, transport: string): void {
+    this.dicomExports.inc({ kind, outcome, transport });
   }
 
   observeHttp(method: string, route: string, status: number, durationMs: number): void {

@@ -1,4 +1,4 @@
-import { BODY_PART_LABELS } from '@xray/shared';
+import { BODY_PART_LABELS } from './labels';
 import { checkRegistration, compatibleLabels, describeMismatch } from './registration-check';
 
 describe('compatibleLabels', () => {

@@ -6,7 +6,8 @@
  * routinely share a field of view (a wrist film shows the hand, a hip film the pelvis) count
  * as agreement, so only real disagreements (a HAND study that holds a chest film) are flagged.
  */
-import type { BodyPartLabel, DicomFactsDto } from '@xray/shared';
+import type { DicomFactsDto } from './api';
+import type { BodyPartLabel } from './labels';
 
 type Labels = readonly BodyPartLabel[];
 
