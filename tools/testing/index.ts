@@ -4,3 +4,4 @@ export * from './images';
 export * from './webhook-receiver';
 export * from './system';
 export * from './built';
+export * from './dicom-tools';

@@ -14,8 +14,8 @@ import { TEST_REDIS_URL, testDatabaseUrl, uniqueName } from './resources';
  * its ONNX graphs exported, so that the workers run ONNX Runtime (ENGINE=auto) unless told
  * ENGINE=tfjs.
  */
-export type SystemApp = 'gateway' | 'inference-worker' | 'explain-worker';
-const APPS: SystemApp[] = ['gateway', 'inference-worker', 'explain-worker'];
+export type SystemApp = 'gateway' | 'inference-worker' | 'explain-worker' | 'dicom-listener';
+const DEFAULT_APPS: SystemApp[] = ['gateway', 'inference-worker', 'explain-worker'];
 
 export interface SystemOptions {
   modelDir?: string;
@@ -23,6 +23,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Per-app environment on top of `env`. */
   appEnv?: Partial<Record<SystemApp, Record<string, string>>>;
+  /** Apps to start (default: gateway and both workers; add 'dicom-listener' for DICOM tests). */
+  apps?: SystemApp[];
 }
 
 export interface IssuedClient {
@@ -35,6 +37,10 @@ export interface RunningSystem {
   url: string;
   databaseUrl: string;
   queuePrefix: string;
+  /** The DIMSE port of the DICOM listener (when started). */
+  dicomPort: number;
+  /** The filesystem object store's root (object keys are paths under it). */
+  storageDir: string;
   /** The base URL of one app (the workers serve /health and /metrics). */
   appUrl(app: SystemApp): string;
   createClient(name: string, options?: { admin?: boolean }): Promise<IssuedClient>;
@@ -59,7 +65,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const queuePrefix = uniqueName('xsys');
   await migrate(databaseUrl);
   const modelDir = options.modelDir ?? (await tinyModel(work));
-  const ports = { gateway: await freePort(), 'inference-worker': await freePort(), 'explain-worker': await freePort() };
+  const apps = options.apps ?? DEFAULT_APPS;
+  const ports: Record<SystemApp, number> = {
+    gateway: await freePort(),
+    'inference-worker': await freePort(),
+    'explain-worker': await freePort(),
+    'dicom-listener': await freePort(),
+  };
+  const dicomPort = await freePort();
   const url = `http://127.0.0.1:${ports.gateway}`;
   const baseEnv: Record<string, string> = {
     REDIS_URL: TEST_REDIS_URL,
@@ -74,6 +87,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     WEBHOOK_BACKOFF_MS: '200',
     JOB_BACKOFF_MS: '200',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    DICOM_PORT: String(dicomPort),
     ...options.env,
   };
   const children = new Map<SystemApp, ChildProcess>();
@@ -108,7 +122,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   try {
-    await Promise.all(APPS.map((app) => launch(app)));
+    await Promise.all(apps.map((app) => launch(app)));
   } catch (error) {
     await stop();
     throw error;
@@ -118,6 +132,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     url,
     databaseUrl,
     queuePrefix,
+    dicomPort,
+    storageDir: path.join(work, 'objects'),
     appUrl: (app) => `http://127.0.0.1:${ports[app]}`,
     async createClient(name, clientOptions = {}) {
       db ??= await openDb();

@@ -5,3 +5,5 @@ export * from './clients';
 export * from './study-views';
 export * from './study-progress';
 export * from './instance-writes';
+export * from './dicom-nodes';
+export * from './dicom-instances';

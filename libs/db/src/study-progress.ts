@@ -53,9 +53,10 @@ export async function recordStudyProgress(
     [studyId],
   );
   const status = rollUpStatus(statuses);
-  // TypeORM answers UPDATE ... RETURNING with [rows, rowCount].
+  // TypeORM answers UPDATE ... RETURNING with [rows, rowCount]. Without a callbackUrl, the client's default webhook URL.
   const [[study]]: [Array<{ client_id: string; callback_url: string | null }>, number] = await ds.query(
-    `UPDATE studies SET status = $2, updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END WHERE id = $1 RETURNING client_id, callback_url`,
+    `UPDATE studies SET status = $2, updated_at = CASE WHEN status = $2 THEN updated_at ELSE now() END WHERE id = $1
+       RETURNING client_id, COALESCE(callback_url, (SELECT webhook_url FROM clients c WHERE c.id = studies.client_id)) AS callback_url`,
     [studyId, status],
   );
   if (!study?.callback_url) return { status, pendingDeliveryIds: [] };

@@ -1,4 +1,5 @@
 import { InitialSchema1764280000000 } from './1764280000000-initial-schema';
+import { DicomNodes1765120000000 } from './1765120000000-dicom-nodes';
 
 /** In order; never edit a released migration, add a new one. */
-export const MIGRATIONS = [InitialSchema1764280000000];
+export const MIGRATIONS = [InitialSchema1764280000000, DicomNodes1765120000000];

@@ -45,6 +45,14 @@ export interface AppConfig {
   heartbeatMaxAgeMs: number;
   shutdownTimeoutMs: number;
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
+  dicom: {
+    port: number;
+    aeTitle: string;
+    maxAssociations: number;
+    associationTimeoutMs: number;
+    idleTimeoutMs: number;
+    studyStableSeconds: number;
+  };
 }
 
 /**
@@ -111,6 +119,14 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       maxAttempts: raw.webhookMaxAttempts!,
       backoffMs: raw.webhookBackoffMs!,
       allowPrivate: raw.webhookAllowPrivate!,
+    },
+    dicom: {
+      port: raw.dicomPort!,
+      aeTitle: raw.dicomAeTitle!,
+      maxAssociations: raw.dicomMaxAssociations!,
+      associationTimeoutMs: raw.dicomAssociationTimeoutMs!,
+      idleTimeoutMs: raw.dicomIdleTimeoutMs!,
+      studyStableSeconds: raw.dicomStudyStableSeconds!,
     },
   };
 }

@@ -1,0 +1,58 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { findDicomNode } from '@xray/db';
+import { DicomIngest, DicomListener, ListenerMetrics } from '@xray/dicom';
+import {
+  CONFIG,
+  DATA_SOURCE,
+  INFERENCE_QUEUE,
+  LOGGER,
+  OBJECT_STORE,
+  XrayMetrics,
+  type AppConfig,
+  type Logger,
+  type TypedQueue,
+} from '@xray/platform';
+import type { ObjectStore } from '@xray/storage';
+import type { DataSource } from 'typeorm';
+
+/** Runs the DIMSE listener for the app's lifetime; instances go through the one DicomIngest. */
+@Injectable()
+export class ListenerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly listener: DicomListener;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DATA_SOURCE) ds: DataSource,
+    @Inject(OBJECT_STORE) store: ObjectStore,
+    @Inject(INFERENCE_QUEUE) inference: TypedQueue<'inference'>,
+    metrics: XrayMetrics,
+  ) {
+    const ingest = new DicomIngest({ ds, store, inference, logger });
+    this.listener = new DicomListener(
+      {
+        port: config.dicom.port,
+        host: process.env.HOST,
+        aeTitle: config.dicom.aeTitle,
+        maxAssociations: config.dicom.maxAssociations,
+        associationTimeoutMs: config.dicom.associationTimeoutMs,
+        idleTimeoutMs: config.dicom.idleTimeoutMs,
+      },
+      {
+        findNode: (aeTitle) => findDicomNode(ds, aeTitle),
+        storeInstance: (clientId, part10, sourceAeTitle) => ingest.storeInstance(clientId, part10, { sourceAeTitle }),
+        metrics: new ListenerMetrics(metrics.registry),
+        logger,
+      },
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.listener.start();
+    this.logger.info({ dicomPort: this.listener.port, aeTitle: this.config.dicom.aeTitle }, 'DICOM listener listening');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.listener.stop();
+  }
+}
