@@ -5,3 +5,4 @@ export * from './webhook-receiver';
 export * from './system';
 export * from './built';
 export * from './dicom-tools';
+export * from './dicom-study';

@@ -19,6 +19,7 @@ import type { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AuthService } from './auth/auth.service';
+import { DicomwebModule } from './dicomweb/dicomweb.module';
 import { ErrorFilter } from './errors/error.filter';
 import { EventsModule } from './events/events.module';
 import { InstancesModule } from './instances/instances.module';
@@ -55,6 +56,7 @@ export class AppModule {
         WebhooksModule,
         EventsModule,
         WebModule,
+        DicomwebModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -6,3 +6,5 @@ export * from './listener/association-policy';
 export * from './listener/presentation-contexts';
 export * from './listener/listener-metrics';
 export * from './listener/dicom-listener';
+export * from './stow/multipart-related';
+export * from './stow/store-response';
