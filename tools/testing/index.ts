@@ -6,3 +6,4 @@ export * from './system';
 export * from './built';
 export * from './dicom-tools';
 export * from './dicom-study';
+export * from './orthanc';

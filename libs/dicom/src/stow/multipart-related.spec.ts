@@ -74,5 +74,8 @@ describe('parseMultipartRelated', () => {
     expect(boundaryOf('multipart/related; type="application/dicom"; boundary="a b:c"')).toBe('a b:c');
     expect(boundaryOf('multipart/related;boundary=abc123;type=application/dicom')).toBe('abc123');
     expect(boundaryOf('multipart/related; type="application/dicom"')).toBeUndefined();
+    // Orthanc's STOW-RS client: two UUIDs, 73 characters.
+    const orthanc = 'f732f6c6-39ac-46d4-a1e5-d9f2f1940c8c-f732f6c6-39ac-46d4-a1e5-d9f2f1940c8c';
+    expect(boundaryOf(`multipart/related; type="application/dicom"; boundary=${orthanc}`)).toBe(orthanc);
   });
 });

@@ -17,9 +17,12 @@ export class MultipartError extends Error {
 const MAX_HEADER_BYTES = 16 * 1024;
 const CRLF2 = Buffer.from('\r\n\r\n');
 
-/** The `boundary` parameter of a multipart Content-Type (quoted or not); RFC 2046 allows 1-70 characters. */
+/**
+ * The `boundary` parameter of a multipart Content-Type (quoted or not). RFC 2046 allows 1-70
+ * characters, but real senders exceed it (Orthanc's STOW-RS client uses 73), so up to 200 pass.
+ */
 export function boundaryOf(contentType: string): string | undefined {
-  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType);
+  const match = /;\s*boundary=(?:"([^"]{1,200})"|([^\s;]{1,200}))/i.exec(contentType);
   return match?.[1] ?? match?.[2];
 }
 
