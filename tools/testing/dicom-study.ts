@@ -3,7 +3,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 // dcmjs ships no types; a local require keeps this test helper from declaring them for everyone.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const dcmjs: any = require('dcmjs');
 
 /** A fresh UID under 2.25 (UUID-derived), as PS3.5 B.2 allows without an org root. */
