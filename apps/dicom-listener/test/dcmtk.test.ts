@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
 import * as dicomParser from 'dicom-parser';
@@ -100,13 +101,13 @@ const WG04: Array<[string, string[]]> = [
 ];
 
 /**
- * The Pixel Data element to the end of the file. storescu re-encodes the header it sends (group
+ * The Pixel Data value (native, or the encapsulated fragments). storescu re-encodes the header it sends (group
  * lengths, padding), but passes compressed pixel data through: what we store must hold it unchanged.
  */
 function pixelDataOf(part10: Buffer): Buffer {
   const element = dicomParser.parseDicom(part10).elements.x7fe00010;
   expect(element).toBeDefined();
-  return part10.subarray(element.dataOffset);
+  return part10.subarray(element.dataOffset, element.dataOffset + element.length);
 }
 
 describe('C-STORE with storescu', () => {
@@ -167,6 +168,28 @@ describe('C-STORE with storescu', () => {
         expect.stringMatching(/no presentation context|No Acceptable Presentation Contexts/i),
       ]);
       expect(storeStatuses(result.output)).toEqual([]);
+    }
+  });
+
+  it('answers a data set it cannot place with 0xC000 and an error comment; the association goes on', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'xray-dcmtk-bad-'));
+    try {
+      const bad = path.join(dir, 'no-study-uid.dcm');
+      const good = path.join(dir, 'good.dcm');
+      copyFileSync(sharedPath('data', 'dicom', 'wg04', 'RG3_JPLY'), bad);
+      copyFileSync(sharedPath('data', 'dicom', 'wg04', 'RG3_JPLY'), good);
+      // New SOP Instance UIDs (not deduplicated against earlier cases); the bad one loses its StudyInstanceUID.
+      expect((await runTool('dcmodify', ['-nb', '-gin', '-ea', '(0020,000d)', bad])).code).toBe(0);
+      expect((await runTool('dcmodify', ['-nb', '-gin', good])).code).toBe(0);
+      const result = await storescu([bad, good], ['-R', '-xx', '-d']);
+      const statuses = storeStatuses(result.output);
+      expect(statuses[0]).toMatch(/^Error: Cannot understand|^0xc000/i);
+      expect(statuses[1]).toBe('Success');
+      expect(result.output).toMatch(/StudyInstanceUID[^\n]*missing/);
+      const failed = await metric('xray_dicom_instances_received_total{app="dicom-listener",outcome="failed"}');
+      expect(failed).not.toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -58,7 +58,8 @@ async function recorded(studyInstanceUid: string) {
 
 /** Pixel Data to the end: Orthanc re-serialises the header it sends, the compressed fragments pass through. */
 function pixelDataOf(part10: Buffer): Buffer {
-  return part10.subarray(dicomParser.parseDicom(part10).elements.x7fe00010.dataOffset);
+  const element = dicomParser.parseDicom(part10).elements.x7fe00010;
+  return part10.subarray(element.dataOffset, element.dataOffset + element.length);
 }
 
 it('Orthanc sends a 3-instance study by C-STORE: one study, every instance stored as sent', async () => {
