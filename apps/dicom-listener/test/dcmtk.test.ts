@@ -1,4 +1,5 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
@@ -22,7 +23,7 @@ beforeAll(async () => {
   system = await startSystem({
     // The listener alone: these cases check what it stores, records and enqueues (the pipeline e2e tests cover the rest).
     apps: ['dicom-listener'],
-    env: { DICOM_AE_TITLE: 'XRAYTEST' },
+    env: { DICOM_AE_TITLE: 'XRAYTEST', DICOM_ASSOCIATION_TIMEOUT_MS: '2000' },
   });
   ds = createDataSource(system.databaseUrl, { poolSize: 2 });
   await ds.initialize();
@@ -69,6 +70,17 @@ describe('C-ECHO and the association policy', () => {
     const result = await runTool('echoscu', ['-v', '-aet', 'PINNED', '-aec', 'XRAYTEST', '127.0.0.1', port()]);
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/Calling AE Title Not Recognized/i);
+  });
+
+  it('closes a connection that sends no association request within DICOM_ASSOCIATION_TIMEOUT_MS', async () => {
+    const socket = net.connect(system.dicomPort, '127.0.0.1');
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      socket.once('close', () => resolve());
+      socket.once('error', () => resolve());
+      setTimeout(() => reject(new Error('still open after 10 s')), 10_000);
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
   });
 
   it('counts rejects by reason', async () => {
