@@ -9,7 +9,8 @@
  * Needs ../shared/models/teachable-machine-mobilenetv2; not part of `npm test`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backboneTop, buildHead, DEFAULT_HEAD, initTfjsBackend, loadTrainingBackbone } from '@xray/ml';
+import { initTfjsBackend } from '@xray/ml';
+import { backboneTop, buildHead, DEFAULT_HEAD, loadTrainingBackbone } from '@xray/model-tools';
 import { sharedPath } from '@xray/testing';
 
 function timeMs(run: () => tf.Tensor, reps = 3): number {

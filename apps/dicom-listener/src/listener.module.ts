@@ -1,21 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import {
   DATA_SOURCE,
+  DicomIngestService,
   InfraModule,
-  ObservabilityModule,
   OBJECT_STORE,
   REDIS,
+  StudyIngestService,
   infraReadiness,
-  signalCheck,
-  type AppConfig,
-  type Logger,
-} from '@xray/platform';
+} from '@xray/pipeline';
+import { ObservabilityModule, signalCheck, type AppConfig, type Logger } from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ListenerService } from './listener.service';
 
-@Module({ providers: [ListenerService], exports: [ListenerService] })
+@Module({ providers: [StudyIngestService, DicomIngestService, ListenerService], exports: [ListenerService] })
 class ListenerPartsModule {}
 
 /** Infrastructure, the DIMSE listener, and /health + /metrics (ready once the port is bound and the infra answers). */

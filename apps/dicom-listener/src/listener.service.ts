@@ -1,21 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { findDicomNode } from '@xray/db';
-import { DicomIngest, DicomListener, ListenerMetrics } from '@xray/dicom';
-import {
-  CONFIG,
-  DATA_SOURCE,
-  INFERENCE_QUEUE,
-  LOGGER,
-  OBJECT_STORE,
-  XrayMetrics,
-  type AppConfig,
-  type Logger,
-  type TypedQueue,
-} from '@xray/platform';
-import type { ObjectStore } from '@xray/storage';
+import { DicomListener, ListenerMetrics } from '@xray/dicom';
+import { CONFIG, DATA_SOURCE, DicomIngestService, LOGGER } from '@xray/pipeline';
+import { XrayMetrics, type AppConfig, type Logger } from '@xray/platform';
 import type { DataSource } from 'typeorm';
 
-/** Runs the DIMSE listener for the app's lifetime; instances go through the one DicomIngest. */
+/** Runs the DIMSE listener for the app's lifetime; instances go through the one DicomIngestService. */
 @Injectable()
 export class ListenerService implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly listener: DicomListener;
@@ -24,11 +14,9 @@ export class ListenerService implements OnApplicationBootstrap, OnApplicationShu
     @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(DATA_SOURCE) ds: DataSource,
-    @Inject(OBJECT_STORE) store: ObjectStore,
-    @Inject(INFERENCE_QUEUE) inference: TypedQueue<'inference'>,
+    ingest: DicomIngestService,
     metrics: XrayMetrics,
   ) {
-    const ingest = new DicomIngest({ ds, store, inference, logger });
     this.listener = new DicomListener(
       {
         port: config.dicom.port,

@@ -4,15 +4,12 @@ import {
   DATA_SOURCE,
   InfraModule,
   OBJECT_STORE,
-  ObservabilityModule,
   QUEUE_TOKENS,
-  QueueDashboardModule,
   REDIS,
   infraReadiness,
-  type AppConfig,
-  type Logger,
   type TypedQueue,
-} from '@xray/platform';
+} from '@xray/pipeline';
+import { ObservabilityModule, QueueDashboardModule, type AppConfig, type Logger } from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';

@@ -1,3 +1,5 @@
+// Model serving: what the workers load at run time. Offline tools (Keras import, ONNX export,
+// training) live in @xray/model-tools, so a worker never loads them.
 export * from './model-card';
 export * from './engine';
 export * from './package/package-source';
@@ -8,10 +10,4 @@ export * from './tfjs/tfjs-engine';
 export * from './onnx';
 export * from './gradcam/gradcam-plus-plus';
 export * from './gradcam/split-model';
-export * from './keras/import-keras';
-export * from './architectures/densenet201';
-export * from './architectures/mobilenetv2';
-export * from './architectures/backbone';
 export * from './render/heatmap';
-export * from './testing';
-export * from './training';

@@ -34,14 +34,14 @@ describe('the paths the manifests probe and scrape are served', () => {
   });
 
   it.each(APP_NAMES)('%s: its root module mounts ObservabilityModule under its own name', (name) => {
-    // Either directly, or through libs/platform's workerAppModule (which mounts it, checked below).
+    // Either directly, or through libs/pipeline's workerAppModule (which mounts it, checked below).
     const mounts = new RegExp(
       `ObservabilityModule\\.forRootAsync\\(\\{\\s*app: '${name}'|workerAppModule\\(\\w+, '${name}'`,
     );
     const dir = path.join(REPO_ROOT, 'apps', name, 'src');
     const modules = fs.readdirSync(dir).filter((file) => file.endsWith('.module.ts'));
     expect(modules.some((file) => mounts.test(fs.readFileSync(path.join(dir, file), 'utf8')))).toBe(true);
-    const workerApp = fs.readFileSync(path.join(REPO_ROOT, 'libs/platform/src/nest/worker-app.ts'), 'utf8');
+    const workerApp = fs.readFileSync(path.join(REPO_ROOT, 'libs/pipeline/src/nest/worker-app.ts'), 'utf8');
     expect(workerApp).toMatch(/ObservabilityModule\.forRootAsync\(\{\s*app,/);
   });
 

@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { defaultAnimationLayers, readLayerNames, renderAnimation, renderHeatmapPng, renderOverlayPng } from '@xray/ml';
+import { readLayerNames, renderAnimation, renderHeatmapPng, renderOverlayPng } from '@xray/ml';
+import { defaultAnimationLayers } from '@xray/model-tools';
 import { XrayError } from '@xray/shared';
 import { openEngine, prepareImage } from './classify';
-import { DEFAULT_MODEL_DIR } from './train';
+import { DEFAULT_MODEL_DIR } from './serving-model';
 
 interface ExplainOptions {
   model: string;

@@ -84,7 +84,7 @@ async function gradCamEngine(
   const { engine: kind, backend, threads } = engine.info;
   if (kind !== 'onnx' || engine.card.onnx?.gradcam)
     return { explainer: engine, runtime: { engine: kind, backend, threads } };
-  const explainer = await createTfjsEngine(modelDir, { logger: quiet });
+  const explainer = await createTfjsEngine(modelDir, { logger: quiet, card: engine.card });
   const fallback = `the ONNX package has no Grad-CAM++ graph for layer '${engine.card.gradcam.targetLayer}': explanations run on tfjs (${explainer.info.backend})`;
   return { explainer, runtime: { engine: kind, backend, threads, explainEngine: 'tfjs', fallback } };
 }

@@ -9,7 +9,6 @@ const ADMIN_ONLY = 'xray:adminOnly';
 
 /** For EventSource routes only (browsers cannot set headers there): accept `?access_token=`. */
 export const AllowQueryToken = () => SetMetadata(QUERY_TOKEN, true);
-export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 
 /** `Authorization: Bearer <api key>` on every API v1 route. */
 @Injectable()

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { CONFIG, REDIS, type AppConfig } from '@xray/platform';
+import { CONFIG, REDIS } from '@xray/pipeline';
+import type { AppConfig } from '@xray/platform';
 import type { Redis } from 'ioredis';
 import { ApiError } from '../errors/api-error';
 import type { AuthedRequest } from './principal';

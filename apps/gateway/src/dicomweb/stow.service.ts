@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   boundaryOf,
-  DicomIngest,
   DicomStatus,
   MultipartError,
   parseMultipartRelated,
   storeResponse,
   type StowResult,
 } from '@xray/dicom';
-import { CONFIG, currentCorrelationId, LOGGER, type AppConfig, type Logger } from '@xray/platform';
+import { CONFIG, DicomIngestService, LOGGER } from '@xray/pipeline';
+import { currentCorrelationId, type AppConfig, type Logger } from '@xray/platform';
 import type { Request, Response } from 'express';
 import { ApiError, invalid } from '../errors/api-error';
 
@@ -30,13 +30,13 @@ function mediaType(header: string | undefined): { type: string; params: Record<s
   return { type: type.trim().toLowerCase(), params };
 }
 
-/** STOW-RS (PS3.18 10.5): streams each application/dicom part into the DicomIngest, answers the store response. */
+/** STOW-RS (PS3.18 10.5): streams each application/dicom part into the DicomIngestService, answers the store response. */
 @Injectable()
 export class StowService {
   constructor(
     @Inject(CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly ingest: DicomIngest,
+    private readonly ingest: DicomIngestService,
   ) {}
 
   async store(req: Request, res: Response, clientId: string, studyInstanceUid?: string): Promise<void> {

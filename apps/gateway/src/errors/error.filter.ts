@@ -1,5 +1,6 @@
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { LOGGER, type Logger } from '@xray/platform';
+import { LOGGER } from '@xray/pipeline';
+import type { Logger } from '@xray/platform';
 import { isXrayError, type ErrorCode } from '@xray/shared';
 import type { Response } from 'express';
 import { ApiError } from './api-error';

@@ -3,9 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { decodeImage, renderPng } from '@xray/imaging';
 import { isXrayError } from '@xray/shared';
 import { renderingKey, type ObjectStore } from '@xray/storage';
+import { findInstanceImageKeys } from '@xray/db';
+import { DATA_SOURCE, OBJECT_STORE } from '@xray/pipeline';
 import type { DataSource } from 'typeorm';
 import { ApiError, notFound } from '../errors/api-error';
-import { DATA_SOURCE, OBJECT_STORE } from '@xray/platform';
 
 export type ImageKind = 'image' | 'heatmap' | 'overlay';
 
@@ -19,17 +20,10 @@ export class InstanceImagesService {
 
   async png(clientId: string, instanceId: string, kind: ImageKind): Promise<Readable> {
     if (!/^[0-9a-f-]{36}$/i.test(instanceId)) throw notFound('Instance not found.');
-    const [row] = await this.ds.query(
-      `SELECT i.id, i.study_id, i.object_key, e.heatmap_key, e.overlay_key
-         FROM instances i
-         LEFT JOIN LATERAL (SELECT id FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
-         LEFT JOIN explanations e ON e.prediction_id = p.id AND e.status = 'done'
-        WHERE i.id = $1 AND i.client_id = $2`,
-      [instanceId, clientId],
-    );
-    if (!row) throw notFound('Instance not found.');
-    if (kind === 'image') return this.rendering(clientId, row.study_id, row.id, row.object_key);
-    const key: string | null = kind === 'heatmap' ? row.heatmap_key : row.overlay_key;
+    const keys = await findInstanceImageKeys(this.ds, clientId, instanceId);
+    if (!keys) throw notFound('Instance not found.');
+    if (kind === 'image') return this.rendering(clientId, keys.studyId, keys.id, keys.objectKey);
+    const key = kind === 'heatmap' ? keys.heatmapKey : keys.overlayKey;
     if (!key) throw notFound(`The ${kind} is not ready yet.`);
     return this.store.getStream(key);
   }

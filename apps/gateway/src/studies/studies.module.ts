@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
 import { StudiesController } from './studies.controller';
+import { QueueSweeper, StudyIngestService } from '@xray/pipeline';
 import { StudiesService } from './studies.service';
-import { QueueSweeper } from './queue-sweeper';
 import { UploadService } from './upload.service';
 
-@Module({ controllers: [StudiesController], providers: [StudiesService, UploadService, QueueSweeper] })
+@Module({
+  controllers: [StudiesController],
+  providers: [StudiesService, UploadService, StudyIngestService, QueueSweeper],
+})
 export class StudiesModule {}

@@ -4,7 +4,6 @@
  */
 import type { InstanceDto } from '@xray/shared';
 import { h, setAttr, setText } from '../dom';
-import { colourHeatmap } from '../heatmap-colour';
 import type { ImageCache } from '../image-cache';
 
 const RETRY_AFTER_MS = 15_000;
@@ -26,7 +25,6 @@ class Layer {
     readonly img: HTMLImageElement,
     private readonly cache: ImageCache,
     private readonly onChange: () => void,
-    private readonly prepare?: (blob: Blob) => Promise<Blob>,
   ) {}
 
   want(url: string | null, state: string): void {
@@ -37,7 +35,7 @@ class Layer {
       return;
     this.requested = url;
     if (!url) return;
-    this.cache.get(url, this.prepare).then(
+    this.cache.get(url).then(
       (src) => {
         if (this.requested !== url) return;
         this.img.src = src;
@@ -84,7 +82,7 @@ export class Radiograph {
       hidden: true,
     });
     this.image = new Layer(image, cache, () => this.sync());
-    this.heatmap = new Layer(heatmap, cache, () => this.sync(), colourHeatmap);
+    this.heatmap = new Layer(heatmap, cache, () => this.sync());
     this.placeholder = h('span', { class: 'radiograph-placeholder' }, 'Loading image…');
     this.element = h('div', { class: `radiograph ${options.className}` }, this.placeholder, image, heatmap);
     image.addEventListener('load', () => this.applyFit());

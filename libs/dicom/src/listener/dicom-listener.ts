@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from 'pino';
-import type { StoreOutcome } from '../ingest/dicom-ingest';
+import type { StoreOutcome } from '../store-outcome';
 import { fileMetaHeader } from '../part10';
 import { DicomStatus } from '../sop-classes';
 import { decideAssociation, REJECT_CODES, type RegisteredNode } from './association-policy';

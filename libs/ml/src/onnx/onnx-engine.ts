@@ -10,8 +10,8 @@ import type { ModelCard } from '../model-card';
 import { readModelCard, type ModelPackage } from '../package/model-package';
 import { packageReader, type ModelPackageSource, type PackageReader } from '../package/package-source';
 import type { EngineLogger } from '../tfjs/tfjs-engine';
-import { readOnnxMetadata } from './graph-builder';
-import { gradCamFileFor, WEIGHTS_METADATA } from './package-export';
+import { readOnnxMetadata } from './onnx-metadata';
+import { gradCamFileFor, WEIGHTS_METADATA } from './package-files';
 
 export type OnnxProvider = 'cuda' | 'cpu';
 
@@ -25,6 +25,8 @@ export interface OnnxEngineOptions {
   logger?: EngineLogger;
   /** Run one classification at load so that the first request is not slow (default true). */
   warmUp?: boolean;
+  /** The package's card when the caller has read it already (it is parsed once per engine open). */
+  card?: ModelCard;
 }
 
 /** The CUDA provider ships as a separate library (present in the GPU image, absent here). */
@@ -51,7 +53,8 @@ export async function createOnnxEngine(
   options: OnnxEngineOptions = {},
 ): Promise<OnnxEngine> {
   const reader = readerOf(source);
-  const card = await readModelCard(reader);
+  const card =
+    options.card ?? (typeof source !== 'string' && 'card' in source ? source.card : await readModelCard(reader));
   if (!card.onnx?.model) {
     throw new XrayError(
       'MODEL_INVALID',

@@ -19,6 +19,8 @@ export interface TfjsEngineOptions extends BackendOptions {
   logger?: EngineLogger;
   /** Run one classification at load so that the first request is not slow (default true). */
   warmUp?: boolean;
+  /** The package's card when the caller has read it already (it is parsed once per engine open). */
+  card?: ModelCard;
 }
 
 /** Loads a model package (or takes a loaded one) and serves it with TensorFlow.js. */
@@ -27,7 +29,7 @@ export async function createTfjsEngine(
   options: TfjsEngineOptions = {},
 ): Promise<TfjsEngine> {
   const backend = await initTfjsBackend(options);
-  const pkg = isPackage(source) ? source : await loadModelPackage(source);
+  const pkg = isPackage(source) ? source : await loadModelPackage(source, options.card);
   const engine = new TfjsEngine(pkg, {
     engine: 'tfjs',
     backend: backend.backend,

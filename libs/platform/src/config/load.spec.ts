@@ -1,5 +1,5 @@
 import { XrayError } from '@xray/shared';
-import { APPS, CONFIG_SCHEMA, configVarsFor, loadConfig } from './index';
+import { APPS, CONFIG_SCHEMA, configVarsFor, loadConfig, readConfigVar } from './index';
 
 describe('configuration', () => {
   it('defaults to the local servers and the filesystem store', () => {
@@ -28,6 +28,15 @@ describe('configuration', () => {
     expect(loadConfig('explain-worker', { ENGINE: 'ONNX' }).engine).toBe('onnx');
     expect(() => loadConfig('inference-worker', { ENGINE: 'gpu' })).toThrow(
       /ENGINE: expected one of onnx, tfjs, auto, got "gpu"/,
+    );
+  });
+
+  it('reads one variable for the CLI as loadConfig does (ENGINE, MODEL_DIR)', () => {
+    expect(readConfigVar('engine', {})).toBe('auto');
+    expect(readConfigVar('engine', { ENGINE: ' TFJS ' })).toBe('tfjs');
+    expect(readConfigVar('modelDir', { MODEL_DIR: '/models/x' })).toBe('/models/x');
+    expect(() => readConfigVar('engine', { ENGINE: 'gpu' })).toThrow(
+      /Invalid configuration: ENGINE: expected one of onnx, tfjs, auto, got "gpu"/,
     );
   });
 

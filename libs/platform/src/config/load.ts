@@ -1,5 +1,5 @@
 import { XrayError } from '@xray/shared';
-import { APPS, CONFIG_SCHEMA, type AppName, type ConfigKey } from './schema';
+import { APPS, CONFIG_SCHEMA, type AppName, type ConfigKey, type ConfigVar } from './schema';
 
 type Parsed = { [K in ConfigKey]: ReturnType<(typeof CONFIG_SCHEMA)[K]['parse']> | undefined };
 
@@ -63,10 +63,8 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   const problems: string[] = [];
   const raw = {} as Parsed;
   for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as Array<[ConfigKey, (typeof CONFIG_SCHEMA)[ConfigKey]]>) {
-    const value = env[spec.name] !== undefined && env[spec.name] !== '' ? env[spec.name] : spec.default;
-    if (value === undefined) continue;
     try {
-      (raw as Record<string, unknown>)[key] = spec.parse(value);
+      (raw as Record<string, unknown>)[key] = parseVar(spec as ConfigVar<unknown>, env);
     } catch (error) {
       problems.push(`${spec.name}: ${(error as Error).message}`);
     }
@@ -129,6 +127,25 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       studyStableSeconds: raw.dicomStudyStableSeconds!,
     },
   };
+}
+
+/** The variable's value in `env` (or its default), parsed; undefined when unset with no default. */
+function parseVar<T>(spec: ConfigVar<T>, env: NodeJS.ProcessEnv): T | undefined {
+  const value = env[spec.name] !== undefined && env[spec.name] !== '' ? env[spec.name] : spec.default;
+  return value === undefined ? undefined : spec.parse(value);
+}
+
+/**
+ * One variable of the schema, read and validated as `loadConfig` does, for the programs that
+ * share a variable with the apps without loading a whole app config (the CLI reads ENGINE and MODEL_DIR).
+ */
+export function readConfigVar<K extends ConfigKey>(key: K, env: NodeJS.ProcessEnv = process.env): Parsed[K] {
+  const spec = CONFIG_SCHEMA[key] as ConfigVar<Parsed[K]>;
+  try {
+    return parseVar(spec, env);
+  } catch (error) {
+    throw new XrayError('CONFIG_INVALID', `Invalid configuration: ${spec.name}: ${(error as Error).message}`);
+  }
 }
 
 function storageConfig(raw: Parsed, problems: string[]): StorageConfig | undefined {

@@ -187,7 +187,7 @@ export const CONFIG_SCHEMA = {
     name: 'MODEL_DIR',
     kind: 'string',
     default: 'models/bodypart',
-    description: 'Model package folder (model-card.json + weights).',
+    description: "Model package folder (model-card.json + weights). The CLI's default --model too.",
     apps: WORKERS,
     parse: str(),
   }),
@@ -196,7 +196,7 @@ export const CONFIG_SCHEMA = {
     kind: 'string',
     default: 'auto',
     description:
-      'Inference engine: onnx (ONNX Runtime), tfjs (TensorFlow.js) or auto (ONNX Runtime when the package has model.onnx, see docs/onnx.md).',
+      'Inference engine: onnx (ONNX Runtime), tfjs (TensorFlow.js) or auto (ONNX Runtime when the package has model.onnx, see docs/onnx.md). xray classify and explain read it too.',
     apps: WORKERS,
     parse: oneOf(['onnx', 'tfjs', 'auto'] as const),
   }),

@@ -38,6 +38,7 @@ export class XrayMetrics {
   private readonly jobWait: Histogram<'queue'>;
   private readonly modelTimePerImage: Histogram<'phase'>;
   private readonly batchSize: Histogram<'phase'>;
+  private readonly modelSeconds: Counter<'phase'>;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookAttempts: Histogram<'outcome'>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
@@ -116,6 +117,12 @@ export class XrayMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.modelSeconds = new Counter({
+      name: 'xray_model_seconds_total',
+      help: 'Model time of every model call (the sum over batches, not per image).',
+      labelNames: ['phase'],
+      registers,
+    });
     this.batchSize = new Histogram({
       name: 'xray_model_batch_size',
       help: 'Images per model call.',
@@ -164,6 +171,7 @@ export class XrayMetrics {
   observeModelTime(batchMs: number, batchSize: number, phase: ModelPhase = 'classify'): void {
     if (batchSize < 1) return;
     this.batchSize.observe({ phase }, batchSize);
+    this.modelSeconds.inc({ phase }, batchMs / 1000);
     this.modelTimePerImage.observe({ phase }, batchMs / 1000 / batchSize);
   }
 

@@ -1,4 +1,3 @@
 export * from './connection';
 export * from './producer';
 export * from './queue-worker';
-export * from './model-queue-worker';

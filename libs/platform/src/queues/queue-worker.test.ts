@@ -1,13 +1,21 @@
 import type { JobOutcome } from '@xray/shared';
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { TEST_REDIS_URL, uniqueName } from '@xray/testing';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../logging/logger';
-import { JOB_PRIORITY, createQueue, type TypedQueue } from './producer';
+import { createQueue } from './producer';
 import { QueueWorker } from './queue-worker';
 
+interface TestJob {
+  instanceId: string;
+  correlationId: string;
+}
+
+/** BullMQ priorities: lower runs first. */
+const PRIORITY = { stat: 1, routine: 5 };
+
 /** A worker whose handler the test scripts, on the real local Redis. */
-class ScriptedWorker extends QueueWorker<'inference'> {
+class ScriptedWorker extends QueueWorker<TestJob> {
   handled: string[] = [];
   finalFailures: string[] = [];
   script: (job: Job<{ instanceId: string }>) => Promise<JobOutcome> = async () => 'success';
@@ -46,15 +54,9 @@ const until = async (condition: () => boolean, timeoutMs = 10_000) => {
 };
 
 let config: AppConfig;
-let queue: TypedQueue<'inference'>;
+let queue: Queue<TestJob>;
 let worker: ScriptedWorker | undefined;
-const job = (instanceId: string) => ({
-  instanceId,
-  studyId: 's',
-  clientId: 'c',
-  objectKey: 'k',
-  correlationId: 'corr',
-});
+const job = (instanceId: string): TestJob => ({ instanceId, correlationId: 'corr' });
 
 beforeEach(() => {
   config = loadConfig('inference-worker', {
@@ -64,7 +66,7 @@ beforeEach(() => {
     JOB_ATTEMPTS: '3',
     SHUTDOWN_TIMEOUT_MS: '300',
   });
-  queue = createQueue('inference', config);
+  queue = createQueue<TestJob>('inference', config);
 });
 
 afterEach(async () => {
@@ -77,8 +79,8 @@ afterEach(async () => {
 it('takes no job before its readiness checks pass, then runs stat studies first', async () => {
   worker = new ScriptedWorker(config);
   worker.start();
-  for (const id of ['r1', 'r2', 'r3']) await queue.add('classify', job(id), { priority: JOB_PRIORITY.routine });
-  await queue.add('classify', job('stat'), { priority: JOB_PRIORITY.stat });
+  for (const id of ['r1', 'r2', 'r3']) await queue.add('classify', job(id), { priority: PRIORITY.routine });
+  await queue.add('classify', job('stat'), { priority: PRIORITY.stat });
   await new Promise((r) => setTimeout(r, 1500));
   expect(worker.handled).toEqual([]); // paused: the gate is closed
   worker.gate.open = true;

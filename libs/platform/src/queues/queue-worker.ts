@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { JobOutcome, JobPayloads, QueueName } from '@xray/shared';
+import type { JobOutcome } from '@xray/shared';
 import type { AppConfig } from '../config';
 import { runHealthChecks, type HealthCheck } from '../observability/health';
 import { withCorrelationId, type Logger } from '../logging/logger';
@@ -23,20 +23,20 @@ export interface QueueWorkerOptions {
  * retries them). Handlers return immich-style outcomes: 'failed' is final (no retry);
  * a thrown error is transient and retried with backoff.
  */
-export abstract class QueueWorker<N extends QueueName> {
-  private worker?: Worker<JobPayloads[N]>;
+export abstract class QueueWorker<T> {
+  private worker?: Worker<T>;
   private stopping = false;
   private readyTimer?: NodeJS.Timeout;
 
   protected constructor(
-    readonly queueName: N,
+    readonly queueName: string,
     protected readonly options: QueueWorkerOptions,
   ) {}
 
-  protected abstract handle(job: Job<JobPayloads[N]>): Promise<JobOutcome>;
+  protected abstract handle(job: Job<T>): Promise<JobOutcome>;
 
   /** Called once a job has failed for good (retries exhausted, or an unrecoverable error). */
-  protected onFinalFailure(_job: Job<JobPayloads[N]>, _error: Error): Promise<void> {
+  protected onFinalFailure(_job: Job<T>, _error: Error): Promise<void> {
     return Promise.resolve();
   }
 
@@ -46,13 +46,13 @@ export abstract class QueueWorker<N extends QueueName> {
   }
 
   /** The BullMQ worker, for metrics and heartbeats; available after start(). */
-  get bullWorker(): Worker<JobPayloads[N]> | undefined {
+  get bullWorker(): Worker<T> | undefined {
     return this.worker;
   }
 
   start(): void {
     const { config, logger } = this.options;
-    this.worker = new Worker<JobPayloads[N]>(this.queueName, (job) => this.process(job), {
+    this.worker = new Worker<T>(this.queueName, (job) => this.process(job), {
       connection: redisOptions(config.redisUrl),
       prefix: config.queuePrefix,
       autorun: false,
@@ -94,7 +94,7 @@ export abstract class QueueWorker<N extends QueueName> {
     }
   }
 
-  private async process(job: Job<JobPayloads[N]>): Promise<JobOutcome> {
+  private async process(job: Job<T>): Promise<JobOutcome> {
     const data = job.data as { correlationId?: string };
     return withCorrelationId(data.correlationId, async () => {
       const outcome = await this.handle(job);

@@ -1,0 +1,14 @@
+import type { ModelCard } from '../model-card';
+
+// The ONNX files of a model package: written by the exporter (@xray/model-tools), read by the engine.
+export const ONNX_MODEL_FILE = 'model.onnx';
+export const ONNX_GRADCAM_FILE = 'gradcam.onnx';
+/** metadata_props key holding the card's weightsSha256, checked when the engine loads. */
+export const WEIGHTS_METADATA = 'xray.weights_sha256';
+
+/** File of the Grad-CAM++ graph for an animation layer (the target layer's is `gradcam.onnx`). */
+export function gradCamFileFor(card: ModelCard, layer: string): string | undefined {
+  if (layer === card.gradcam.targetLayer) return card.onnx?.gradcam;
+  if (!card.onnx?.gradcam || !(card.gradcam.animationLayers ?? []).includes(layer)) return undefined;
+  return `gradcam.${layer.replace(/[^A-Za-z0-9_-]/g, '_')}.onnx`;
+}

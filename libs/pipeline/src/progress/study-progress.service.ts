@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { recordStudyProgress } from '@xray/db';
+import type { StatusPublisher } from '@xray/platform';
+import type { InstanceStatus } from '@xray/shared';
+import type { DataSource } from 'typeorm';
+import { DATA_SOURCE, STATUS_PUBLISHER, WEBHOOK_QUEUE } from '../nest/tokens';
+import type { TypedQueue } from '../queues';
+import { enqueueWebhookDelivery } from '../webhook/webhook.job';
+
+/** The instance a status change is about. */
+export interface InstanceRef {
+  clientId: string;
+  studyId: string;
+  instanceId: string;
+}
+
+/**
+ * What every job does after it changed an instance: publish the live status, roll the
+ * study's status up, record the webhook events it reached and queue their deliveries.
+ */
+@Injectable()
+export class StudyProgressService {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+    @Inject(WEBHOOK_QUEUE) private readonly webhooks: TypedQueue<'webhook'>,
+    @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
+  ) {}
+
+  /** Live status for viewers (best effort: the database stays the truth). */
+  publish(instance: InstanceRef, status: InstanceStatus): void {
+    this.status.publish({
+      clientId: instance.clientId,
+      studyId: instance.studyId,
+      instanceId: instance.instanceId,
+      status,
+    });
+  }
+
+  /** Idempotent: pending deliveries are queued again under their own id, which BullMQ ignores when the job exists. */
+  async record(studyId: string, correlationId: string): Promise<void> {
+    const { pendingDeliveryIds } = await recordStudyProgress(this.ds, studyId);
+    for (const deliveryId of pendingDeliveryIds)
+      await enqueueWebhookDelivery(this.webhooks, { deliveryId, correlationId });
+  }
+}
