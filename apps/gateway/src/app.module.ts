@@ -22,6 +22,7 @@ import { EventsModule } from './events/events.module';
 import { InstancesModule } from './instances/instances.module';
 import { StudiesModule } from './studies/studies.module';
 import { WebModule } from './web/web.module';
+import { StudyStableModule } from './study-stable/study-stable.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -54,6 +55,7 @@ export class AppModule {
         EventsModule,
         WebModule,
         DicomwebModule,
+        StudyStableModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -14,6 +14,8 @@ export * from './inference/queue-sweeper';
 export * from './explain/explain.job';
 export * from './explain/explainer';
 export * from './explain/explain.handler';
+export * from './study-stable/study-stable.job';
+export * from './study-stable/study-stable.handler';
 export * from './webhook/webhook.job';
 export * from './webhook/webhook.handler';
 export * from './webhook/callback-url';

@@ -2,6 +2,7 @@ import type { QueueName } from '@xray/shared';
 import type { Queue } from 'bullmq';
 import type { ExplainJob } from './explain/explain.job';
 import type { InferenceJob } from './inference/inference.job';
+import type { StudyStableJob } from './study-stable/study-stable.job';
 import type { WebhookJob } from './webhook/webhook.job';
 
 /** The payload of each queue. Payloads carry ids and object keys only: never pixels, never patient data. */
@@ -9,6 +10,7 @@ export interface JobPayloads {
   inference: InferenceJob;
   explain: ExplainJob;
   webhook: WebhookJob;
+  'study-stable': StudyStableJob;
 }
 
 export type TypedQueue<N extends QueueName> = Queue<JobPayloads[N]>;

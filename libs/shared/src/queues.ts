@@ -6,6 +6,7 @@ export const QUEUES = {
   inference: 'inference',
   explain: 'explain',
   webhook: 'webhook',
+  studyStable: 'study-stable',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

@@ -44,8 +44,8 @@ export async function findStudyIdByStudyUid(
 /**
  * Records one received instance in its study, creating the study on the first instance of a
  * StudyInstanceUID. One transaction; the study row is locked while the position is chosen, so
- * concurrent senders of one study never collide. A late instance puts a finished study back
- * to processing. Returns the study id actually used (another sender may have created the study
+ * concurrent senders of one study never collide. A new instance restarts the study's quiet time
+ * (the study-stable rule); one that arrives after completion reopens the study in its next generation. Returns the study id actually used (another sender may have created the study
  * first with a different proposed id), or `duplicate` when this client already has the SOPInstanceUID.
  */
 export async function recordDicomInstance(
@@ -63,9 +63,7 @@ export async function recordDicomInstance(
       `INSERT INTO studies (id, client_id, status, priority, accession_number, study_instance_uid, correlation_id)
             VALUES ($1, $2, 'queued', 'routine', $3, $4, $5)
        ON CONFLICT (client_id, study_instance_uid) WHERE study_instance_uid IS NOT NULL
-       DO UPDATE SET updated_at = now(),
-                     status = CASE WHEN studies.status IN ('done', 'failed', 'classified') THEN 'processing' ELSE studies.status END,
-                     accession_number = COALESCE(studies.accession_number, EXCLUDED.accession_number)
+       DO UPDATE SET accession_number = COALESCE(studies.accession_number, EXCLUDED.accession_number)
        RETURNING id`,
       [
         input.proposedStudyId,
@@ -83,7 +81,16 @@ export async function recordDicomInstance(
        RETURNING id`,
       [i.instanceId, study.id, input.clientId, i.filename, i.objectKey, i.sha256, i.size, i.sopInstanceUid],
     );
-    return { studyId: study.id, duplicate: inserted.length === 0 };
+    if (inserted.length === 0) return { studyId: study.id, duplicate: true };
+    // A new instance restarts the quiet time; after a recorded completion it opens the next generation.
+    await em.query(
+      `UPDATE studies SET last_instance_at = now(), updated_at = now(),
+              generation = CASE WHEN completed_generation = generation THEN generation + 1 ELSE generation END,
+              status = CASE WHEN status IN ('done', 'failed', 'classified') THEN 'processing' ELSE status END
+        WHERE id = $1`,
+      [study.id],
+    );
+    return { studyId: study.id, duplicate: false };
   });
 }
 

@@ -10,10 +10,12 @@ import {
   type DicomHeader,
   type StoreOutcome,
 } from '@xray/dicom';
-import type { Logger } from '@xray/platform';
+import type { AppConfig, Logger } from '@xray/platform';
 import { clientKey, type ObjectStore } from '@xray/storage';
 import type { DataSource } from 'typeorm';
-import { DATA_SOURCE, LOGGER, OBJECT_STORE } from '../nest/tokens';
+import { CONFIG, DATA_SOURCE, LOGGER, OBJECT_STORE, STUDY_STABLE_QUEUE } from '../nest/tokens';
+import type { TypedQueue } from '../queues';
+import { enqueueStudyStable } from '../study-stable/study-stable.job';
 import { StudyIngestService } from './study-ingest.service';
 
 export type { StoreOutcome } from '@xray/dicom';
@@ -61,6 +63,8 @@ export class DicomIngestService {
     @Inject(DATA_SOURCE) private readonly ds: DataSource,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(STUDY_STABLE_QUEUE) private readonly studyStable: TypedQueue<'study-stable'>,
     private readonly studies: StudyIngestService,
   ) {}
 
@@ -156,6 +160,12 @@ export class DicomIngestService {
     await this.studies.enqueueInstances({ id: studyId, clientId, priority: 'routine', correlationId }, [
       { id: instanceId, objectKey },
     ]);
+    // The study-stable rule: each new instance pushes the study's completion check back by the quiet time.
+    await enqueueStudyStable(
+      this.studyStable,
+      { studyId, correlationId },
+      this.config.dicom.studyStableSeconds * 1000,
+    ).catch((error: Error) => logger.warn({ err: error.message, studyId }, 'scheduling the study-stable check failed'));
     logger.info(
       {
         studyId,

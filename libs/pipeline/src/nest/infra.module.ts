@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { StatusPublisher, type AppConfig, type HealthCheck, type Logger } from '@xray/platform';
 import { createExplainQueue } from '../explain/explain.job';
 import { createInferenceQueue } from '../inference/inference.job';
+import { createStudyStableQueue } from '../study-stable/study-stable.job';
 import type { TypedQueue } from '../queues';
 import { createWebhookQueue } from '../webhook/webhook.job';
 import {
@@ -17,12 +18,13 @@ import {
   OBJECT_STORE,
   REDIS,
   STATUS_PUBLISHER,
+  STUDY_STABLE_QUEUE,
   WEBHOOK_QUEUE,
 } from './tokens';
 
 /**
  * The connections every app shares: config, logger, Postgres, object storage, Redis, the
- * three queue producers and the live status publisher. Closed in order on shutdown.
+ * queue producers and the live status publisher. Closed in order on shutdown.
  */
 @Global()
 @Module({})
@@ -33,6 +35,7 @@ export class InfraModule implements OnApplicationShutdown {
     @Inject(INFERENCE_QUEUE) private readonly inference: TypedQueue<'inference'>,
     @Inject(EXPLAIN_QUEUE) private readonly explain: TypedQueue<'explain'>,
     @Inject(WEBHOOK_QUEUE) private readonly webhooks: TypedQueue<'webhook'>,
+    @Inject(STUDY_STABLE_QUEUE) private readonly studyStable: TypedQueue<'study-stable'>,
     @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
   ) {}
 
@@ -58,6 +61,7 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: INFERENCE_QUEUE, useFactory: () => createInferenceQueue(config) },
         { provide: EXPLAIN_QUEUE, useFactory: () => createExplainQueue(config) },
         { provide: WEBHOOK_QUEUE, useFactory: () => createWebhookQueue(config) },
+        { provide: STUDY_STABLE_QUEUE, useFactory: () => createStudyStableQueue(config) },
         { provide: STATUS_PUBLISHER, useFactory: () => new StatusPublisher(config) },
       ],
       exports: [
@@ -69,6 +73,7 @@ export class InfraModule implements OnApplicationShutdown {
         INFERENCE_QUEUE,
         EXPLAIN_QUEUE,
         WEBHOOK_QUEUE,
+        STUDY_STABLE_QUEUE,
         STATUS_PUBLISHER,
       ],
     };
@@ -79,6 +84,7 @@ export class InfraModule implements OnApplicationShutdown {
       this.inference.close(),
       this.explain.close(),
       this.webhooks.close(),
+      this.studyStable.close(),
       this.status.close(),
     ]);
     this.redis.disconnect();
