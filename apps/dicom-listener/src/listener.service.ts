@@ -25,6 +25,7 @@ export class ListenerService implements OnApplicationBootstrap, OnApplicationShu
         maxAssociations: config.dicom.maxAssociations,
         associationTimeoutMs: config.dicom.associationTimeoutMs,
         idleTimeoutMs: config.dicom.idleTimeoutMs,
+        maxInstanceBytes: config.maxUploadBytes,
       },
       {
         findNode: (aeTitle) => findDicomNode(ds, aeTitle),

@@ -23,6 +23,8 @@ export interface ListenerOptions {
   associationTimeoutMs: number;
   /** Longest silence between PDUs of an open association. */
   idleTimeoutMs: number;
+  /** Largest data set accepted (MAX_UPLOAD_BYTES); a larger one is dropped as it arrives. */
+  maxInstanceBytes: number;
 }
 
 export interface ListenerDeps {
@@ -36,6 +38,8 @@ export interface ListenerDeps {
 interface ReceivedDataSet {
   bytes: Buffer;
   transferSyntaxUid: string;
+  /** Over maxInstanceBytes: its bytes were dropped while it arrived. */
+  tooLarge: boolean;
 }
 
 /** Error Comment (0000,0902) is an LO: 64 characters at most. */
@@ -189,16 +193,26 @@ export class DicomListener {
         callback(response);
       }
 
-      /** Collects the data set's bytes exactly as they arrive over the wire. */
+      /**
+       * Collects the data set's bytes exactly as they arrive over the wire, up to maxInstanceBytes:
+       * past that it keeps reading (the sender is still sending its PDUs) but holds nothing.
+       */
       createStoreWritableStream(): Writable {
-        const chunks: Buffer[] = [];
+        let chunks: Buffer[] = [];
+        let size = 0;
+        let tooLarge = false;
         const sink = new Writable({
           write(chunk: Buffer, _encoding, done) {
-            chunks.push(chunk);
+            size += chunk.length;
+            if (size > options.maxInstanceBytes) {
+              tooLarge = true;
+              chunks = [];
+            } else chunks.push(chunk);
             done();
           },
         });
         (sink as any).toBuffer = () => Buffer.concat(chunks);
+        (sink as any).tooLarge = () => tooLarge;
         return sink;
       }
 
@@ -206,6 +220,7 @@ export class DicomListener {
         const received: ReceivedDataSet = {
           bytes: (writable as any).toBuffer(),
           transferSyntaxUid: context.getAcceptedTransferSyntaxUid(),
+          tooLarge: (writable as any).tooLarge(),
         };
         callback(received);
       }
@@ -231,6 +246,13 @@ export class DicomListener {
 
       private async store(request: any): Promise<StoreOutcome> {
         const received = request.getDataset() as ReceivedDataSet;
+        // PS3.4 B.2.3: 0xA7xx "Refused: Out of Resources" is the status for a data set the SCP cannot hold.
+        if (received.tooLarge)
+          return {
+            status: 'failed',
+            code: DicomStatus.OutOfResources,
+            reason: `the instance is larger than ${options.maxInstanceBytes} bytes`,
+          };
         const meta = fileMetaHeader({
           sopClassUid: request.getAffectedSopClassUid(),
           sopInstanceUid: request.getAffectedSopInstanceUid(),

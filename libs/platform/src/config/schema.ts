@@ -204,8 +204,9 @@ export const CONFIG_SCHEMA = {
     name: 'MAX_UPLOAD_BYTES',
     kind: 'int',
     default: String(100 * 1024 * 1024),
-    description: 'Largest accepted file in a study upload (413 above).',
-    apps: ['gateway'],
+    description:
+      'Largest accepted file in a study upload (413 above), STOW-RS part or C-STORE instance (failure status 0xA700).',
+    apps: ['gateway', 'dicom-listener'],
     parse: int(1),
   }),
   maxFilesPerStudy: v({
