@@ -85,7 +85,11 @@ describe('ensureDatabase and migrate', () => {
 
   it('migrates an existing database when the user may not connect to the maintenance database', async () => {
     expect(await ensureDatabase(viaProxy(name))).toBe(false);
-    expect(await migrate(viaProxy(name))).toEqual(['InitialSchema1764280000000', 'DicomNodes1765120000000']);
+    expect(await migrate(viaProxy(name))).toEqual([
+      'InitialSchema1764280000000',
+      'DicomNodes1765120000000',
+      'StudyStable1765130000000',
+    ]);
     expect(proxy.refused).toEqual([]);
   });
 

@@ -25,7 +25,11 @@ const url = testDatabaseUrl(uniqueName('xray_db_test'));
 let ds: DataSource;
 
 beforeAll(async () => {
-  expect(await migrate(url)).toEqual(['InitialSchema1764280000000', 'DicomNodes1765120000000']);
+  expect(await migrate(url)).toEqual([
+    'InitialSchema1764280000000',
+    'DicomNodes1765120000000',
+    'StudyStable1765130000000',
+  ]);
   expect(await migrate(url)).toEqual([]); // a second run has nothing to do
   ds = createDataSource(url);
   await ds.initialize();
