@@ -26,6 +26,8 @@ import {
   recordStudyProgress,
   reopenFailedDelivery,
   revokeApiKey,
+  saveExplanation,
+  savePrediction,
   transitionInstance,
   type NewInstance,
   type NewStudy,
@@ -143,8 +145,50 @@ describe('studies', () => {
       objectKey: 'k0',
       heatmapKey: null,
       overlayKey: null,
+      explainedPredictionId: null,
     });
     expect(await findInstanceImageKeys(ds, randomUUID(), queued.id)).toBeUndefined();
+  });
+
+  it('names the prediction whose explanation is done (the maps across depth are stored under it)', async () => {
+    const { clientId } = await createClientWithKey(ds, { name: 'explained' });
+    const study = newStudy(clientId);
+    const instance = newInstance(0);
+    await insertStudy(ds, study, [instance]);
+    const predictionId = await savePrediction(ds, {
+      instanceId: instance.id,
+      model: { name: 'm', version: '1', sha256: 'abc' },
+      label: 'Chest',
+      classIndex: 3,
+      confidence: 0.95,
+      band: 'green',
+      top5: [{ label: 'Chest', probability: 0.95 }],
+      probabilities: [0.95],
+      preprocessing: { width: 224, height: 224, channels: 3, normalization: 'minus1to1', resize: 'stretch' },
+      dicom: null,
+    });
+    expect((await findInstanceImageKeys(ds, clientId, instance.id))?.explainedPredictionId).toBeNull();
+    await saveExplanation(ds, {
+      predictionId,
+      instanceId: instance.id,
+      status: 'failed',
+      errorCode: 'X',
+      errorMessage: 'x',
+    });
+    expect((await findInstanceImageKeys(ds, clientId, instance.id))?.explainedPredictionId).toBeNull();
+    await saveExplanation(ds, {
+      predictionId,
+      instanceId: instance.id,
+      status: 'done',
+      layer: 'out_relu',
+      heatmapKey: 'h',
+      overlayKey: 'o',
+    });
+    expect(await findInstanceImageKeys(ds, clientId, instance.id)).toMatchObject({
+      heatmapKey: 'h',
+      overlayKey: 'o',
+      explainedPredictionId: predictionId,
+    });
   });
 });
 

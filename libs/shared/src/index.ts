@@ -5,3 +5,4 @@ export * from './preprocessing';
 export * from './queues';
 export * from './api';
 export * from './random';
+export * from './explanations';

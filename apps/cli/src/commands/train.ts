@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { BODY_PART_LABELS, type Normalization, type ResizeMode, XrayError } from '@xray/shared';
-import { initTfjsBackend, saveModelPackage } from '@xray/ml';
+import { initTfjsBackend, knownTargetLayer, saveModelPackage } from '@xray/ml';
 import {
   DEFAULT_FINE_TUNE,
   DEFAULT_TRAINING,
@@ -235,7 +235,8 @@ export function register(program: Command): void {
         architecture: `${options.backboneName}${config.fineTune ? ` fine-tuned from ${config.fineTune.fromLayer}` : ''} cut at ${options.layer} + GlobalAveragePooling2D + ${config.head.hiddenUnits > 0 ? `Dense(${config.head.hiddenUnits}, relu) + ` : ''}Dense(${BODY_PART_LABELS.length}, softmax)`,
         preprocessing: backbone.spec,
         labels: [...BODY_PART_LABELS],
-        gradcam: { targetLayer: options.layer },
+        // DenseNet201 explains at conv5_block30_concat (the seed's choice) rather than the cut layer.
+        gradcam: { targetLayer: knownTargetLayer(result.model.layers.map((l) => l.name)) ?? options.layer },
         bands: config.bands,
         temperature: result.temperature,
         training: {

@@ -11,6 +11,8 @@ export type GradCamResponse =
   | {
       ok: true;
       cam: GradCamMap;
+      /** The maps across depth (encodeLayerMaps), stored as they are. */
+      layerMaps: Uint8Array;
       image: GreyImage;
       modelMs: number;
       stages: Pick<ExplainStages, 'decode' | 'modelInput'>;
@@ -29,7 +31,8 @@ export interface RenderResponse {
 }
 
 export type ExplainResponse =
-  ({ ok: true; layer: string; modelMs: number; stages: ExplainStages } & RenderResponse) | Refusal;
+  | ({ ok: true; layer: string; layerMaps: Uint8Array; modelMs: number; stages: ExplainStages } & RenderResponse)
+  | Refusal;
 
 /** Wall times in the threads (the stage breakdown in bench/pipeline). */
 export type ExplainStages = {

@@ -68,6 +68,7 @@ export class Radiograph {
   private visible: boolean;
   private instance: InstanceDto | null = null;
   private showHeatmap = false;
+  private heatmapOverride: string | null = null;
   private box: { width: number; height: number } | null = null;
 
   /** `lazy`: nothing is downloaded until `reveal()` (called when it scrolls into view). */
@@ -100,8 +101,10 @@ export class Radiograph {
     this.load();
   }
 
-  update(instance: InstanceDto, heatmap: { show: boolean; opacity: number }): void {
+  /** `heatmap.url`: another heatmap of the instance than its explanation's (a layer of the strip). */
+  update(instance: InstanceDto, heatmap: { show: boolean; opacity: number; url?: string | null }): void {
     this.instance = instance;
+    this.heatmapOverride = heatmap.url ?? null;
     this.showHeatmap = heatmap.show;
     this.element.style.setProperty('--heatmap-opacity', String(heatmap.opacity));
     this.load();
@@ -109,6 +112,7 @@ export class Radiograph {
 
   private heatmapUrl(): string | null {
     const explanation = this.instance?.explanation;
+    if (this.heatmapOverride && explanation?.status === 'done') return this.heatmapOverride;
     return explanation?.status === 'done' ? explanation.heatmapUrl : null;
   }
 

@@ -3,6 +3,7 @@ import { h, setText } from '../dom';
 import type { ImageCache } from '../image-cache';
 import type { Mode, ViewerState } from '../viewer-state';
 import { GridView } from './grid-view';
+import type { LoadExplanations } from './layer-strip';
 import { ReviewSidebar } from './review-sidebar';
 import { SingleView } from './single-view';
 
@@ -20,8 +21,9 @@ export class ViewerPanel {
   constructor(
     private readonly state: ViewerState,
     cache: ImageCache,
+    loadExplanations: LoadExplanations,
   ) {
-    this.single = new SingleView(state, cache);
+    this.single = new SingleView(state, cache, loadExplanations);
     this.grid = new GridView(state, cache);
     this.sidebar = new ReviewSidebar(state);
     const modeButton = (mode: Mode, text: string) =>

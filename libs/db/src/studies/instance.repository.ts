@@ -151,13 +151,18 @@ export async function saveExplanation(ds: DataSource, e: ExplanationInput): Prom
   );
 }
 
-/** The object keys behind an instance's PNGs: its upload and, once explained, its heatmap and overlay. */
+/**
+ * The object keys behind an instance's PNGs: its upload and, once explained, its heatmap and
+ * overlay, and the prediction whose explanation they are (its id names the maps across depth).
+ */
 export interface InstanceImageKeys {
   id: string;
   studyId: string;
   objectKey: string;
   heatmapKey: string | null;
   overlayKey: string | null;
+  /** The latest prediction's id when its explanation is done, else null (not explained yet, or failed). */
+  explainedPredictionId: string | null;
 }
 
 /** One client's instance with its image keys (undefined for another client's). */
@@ -167,7 +172,7 @@ export async function findInstanceImageKeys(
   instanceId: string,
 ): Promise<InstanceImageKeys | undefined> {
   const [row] = await ds.query(
-    `SELECT i.id, i.study_id, i.object_key, e.heatmap_key, e.overlay_key
+    `SELECT i.id, i.study_id, i.object_key, e.heatmap_key, e.overlay_key, e.prediction_id
        FROM instances i
        LEFT JOIN LATERAL (SELECT id FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
        LEFT JOIN explanations e ON e.prediction_id = p.id AND e.status = 'done'
@@ -181,6 +186,7 @@ export async function findInstanceImageKeys(
       objectKey: row.object_key,
       heatmapKey: row.heatmap_key,
       overlayKey: row.overlay_key,
+      explainedPredictionId: row.prediction_id ?? null,
     }
   );
 }

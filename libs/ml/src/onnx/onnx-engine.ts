@@ -7,11 +7,13 @@ import { XrayError } from '@xray/shared';
 import { calibratedSoftmax, joinBatch, toClassification } from '../classification';
 import type { Classification, EngineInfo, GradCamMap, InferenceEngine } from '../engine';
 import type { ModelCard } from '../model-card';
-import { readModelCard, type ModelPackage } from '../package/model-package';
+import { animationLayersOf } from '../gradcam/card-defaults';
+import { assertClassIndex, toLayerMaps, type LayerMaps } from '../gradcam/layer-maps';
+import { readLayerNames, readModelCard, type ModelPackage } from '../package/model-package';
 import { packageReader, type ModelPackageSource, type PackageReader } from '../package/package-source';
 import type { EngineLogger } from '../tfjs/tfjs-engine';
 import { readOnnxMetadata } from './onnx-metadata';
-import { gradCamFileFor, WEIGHTS_METADATA } from './package-files';
+import { gradCamFileFor, layerMapOutput, WEIGHTS_METADATA } from './package-files';
 
 export type OnnxProvider = 'cuda' | 'cpu';
 
@@ -96,7 +98,7 @@ class SessionFactory {
   fallback?: string;
 
   constructor(
-    private readonly reader: PackageReader,
+    readonly reader: PackageReader,
     private readonly card: ModelCard,
     private readonly threads: number,
     private providers: OnnxProvider[],
@@ -145,6 +147,7 @@ class SessionFactory {
 
 export class OnnxEngine implements InferenceEngine {
   private readonly gradcams = new Map<string, Promise<ort.InferenceSession>>();
+  private layerNames?: Promise<string[]>;
 
   constructor(
     readonly card: ModelCard,
@@ -222,6 +225,33 @@ export class OnnxEngine implements InferenceEngine {
       );
     }
     return maps;
+  }
+
+  /**
+   * The target layer's graph (gradcam.onnx) also outputs `map:<layer>` for the animation layers
+   * it was exported with (one backward pass); a graph exported without them gives the target only.
+   */
+  async explainAcrossDepth(input: Float32Array, options: { classIndex?: number } = {}): Promise<LayerMaps> {
+    assertClassIndex(this.card.labels, options.classIndex);
+    const { targetLayer } = this.card.gradcam;
+    const session = await this.gradcam(targetLayer);
+    const extra = session.outputNames.filter((name) => name.startsWith(layerMapOutput('')));
+    const requested = new ort.Tensor('int64', BigInt64Array.of(BigInt(options.classIndex ?? -1)), [1]);
+    const output = await session.run({ input: this.toTensor([input], 0), class_index: requested }, [
+      'map',
+      ...extra,
+      'explained_class',
+    ]);
+    const classIndex = Number((output.explained_class.data as BigInt64Array)[0]);
+    const maps = [['map', targetLayer], ...extra.map((name) => [name, name.slice(layerMapOutput('').length)])].map(
+      ([name, layer]) => {
+        const [, h, w] = output[name].dims;
+        return { classIndex, layer, mapShape: [h, w] as [number, number], map: output[name].data as Float32Array };
+      },
+    );
+    this.layerNames ??= readLayerNames(this.sessions.reader);
+    const names = await this.layerNames;
+    return toLayerMaps(maps, names, targetLayer, animationLayersOf(this.card, names));
   }
 
   async dispose(): Promise<void> {

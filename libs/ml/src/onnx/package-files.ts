@@ -5,6 +5,8 @@ export const ONNX_MODEL_FILE = 'model.onnx';
 export const ONNX_GRADCAM_FILE = 'gradcam.onnx';
 /** metadata_props key holding the card's weightsSha256, checked when the engine loads. */
 export const WEIGHTS_METADATA = 'xray.weights_sha256';
+/** gradcam.onnx's output holding the map of one of its extra layers, the maps across depth (`map` is the target layer's). */
+export const layerMapOutput = (layer: string) => `map:${layer}`;
 
 /** File of the Grad-CAM++ graph for an animation layer (the target layer's is `gradcam.onnx`). */
 export function gradCamFileFor(card: ModelCard, layer: string): string | undefined {

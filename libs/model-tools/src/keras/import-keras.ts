@@ -10,7 +10,7 @@ import {
   type Normalization,
   type ResizeMode,
 } from '@xray/shared';
-import { type ModelCard, saveModelPackage } from '@xray/ml';
+import { defaultAnimationLayers, knownTargetLayer, type ModelCard, saveModelPackage } from '@xray/ml';
 import { flattenKerasModel, type KerasLayerConfig } from './flatten-config';
 import { withH5File } from './h5';
 import { readKeras2Weights, readKeras3Weights, resolveLayerName, type LayerWeights } from './keras-weights';
@@ -143,7 +143,7 @@ function assignWeights(model: tf.LayersModel, file: LayerWeights): void {
 export interface KerasImportOptions {
   /** Class names in output order (default: the 22 body parts when the network has 22 outputs). */
   labels?: string[];
-  /** Grad-CAM++ layer (default: the last layer with a height x width x channels output). */
+  /** Grad-CAM++ layer (default: conv5_block30_concat for DenseNet201, else the last layer with a height x width x channels output). */
   targetLayer?: string;
   /** Layers for `xray explain --animate` (default: known for DenseNet and MobileNetV2, see defaultAnimationLayers). */
   animationLayers?: string[];
@@ -165,7 +165,7 @@ export function parseLabels(text: string): string[] {
   return lines.every((l) => /^\d+\s+\S/.test(l)) ? lines.map((l) => l.replace(/^\d+\s+/, '')) : lines;
 }
 
-/** The last layer whose output is one height x width x channels map. */
+/** The last layer whose output is one height x width x channels map (for networks knownTargetLayer does not know). */
 export function defaultTargetLayer(model: tf.LayersModel): string {
   const spatial = model.layers.filter((l) => {
     const shape = l.outputShape;
@@ -173,24 +173,6 @@ export function defaultTargetLayer(model: tf.LayersModel): string {
   });
   if (!spatial.length) throw invalid('the network has no convolutional layer to explain');
   return spatial[spatial.length - 1].name;
-}
-
-/**
- * Layers for the animation across blocks, for the architectures whose names we know: the last
- * concat of DenseNet's conv3, conv4 and conv5 blocks, or MobileNetV2's last residual add at
- * 28x28 and 14x14 and out_relu (for 224 inputs). Undefined for other networks.
- */
-export function defaultAnimationLayers(layerNames: Iterable<string>): string[] | undefined {
-  const names = new Set(layerNames);
-  const lastConcat = (stage: number) => {
-    let block = 0;
-    while (names.has(`conv${stage}_block${block + 1}_concat`)) block++;
-    return block ? `conv${stage}_block${block}_concat` : undefined;
-  };
-  const denseNet = [3, 4, 5].map(lastConcat);
-  if (denseNet.every(Boolean)) return denseNet as string[];
-  const mobileNet = ['block_5_add', 'block_12_add', 'out_relu'];
-  return mobileNet.every((n) => names.has(n)) ? mobileNet : undefined;
 }
 
 /** Converts a Keras model file into a model package in `outDir`; returns its card. */
@@ -225,7 +207,8 @@ export async function importKeras(file: string, outDir: string, options: KerasIm
       },
       labels,
       gradcam: {
-        targetLayer: options.targetLayer ?? defaultTargetLayer(model),
+        targetLayer:
+          options.targetLayer ?? knownTargetLayer(model.layers.map((l) => l.name)) ?? defaultTargetLayer(model),
         ...animation(options.animationLayers ?? defaultAnimationLayers(model.layers.map((l) => l.name))),
       },
       bands: options.bands ?? DEFAULT_BAND_THRESHOLDS,

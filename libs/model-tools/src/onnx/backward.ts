@@ -8,23 +8,44 @@ import { type Op, type PoolOp, type TensorRef, onnxPads, opInputs } from './ops'
  * are differentiated. Returns d score / d target.
  */
 export function writeBackward(g: GraphBuilder, tape: Op[], target: TensorRef, output: TensorRef, seed: string): string {
-  const dependent = new Set([target.name]);
+  return writeBackwardTo(g, tape, [target], output, seed)[0];
+}
+
+/**
+ * One backward pass from `seed` to the earliest of `targets`, reading d score / d each target
+ * on the way (so explaining several layers costs one pass to the deepest, not one per layer).
+ */
+export function writeBackwardTo(
+  g: GraphBuilder,
+  tape: Op[],
+  targets: TensorRef[],
+  output: TensorRef,
+  seed: string,
+): string[] {
+  const dependent = new Set(targets.map((t) => t.name));
   const tail = tape.filter((op) => {
     if (!opInputs(op).some((x) => dependent.has(x.name))) return false;
     dependent.add(op.y.name);
     return true;
   });
   if (!dependent.has(output.name))
-    throw new XrayError('MODEL_INVALID', `The class scores do not depend on '${target.name}'.`);
+    throw new XrayError(
+      'MODEL_INVALID',
+      `The class scores do not depend on '${targets.map((t) => t.name).join("', '")}'.`,
+    );
 
   const contributions = new Map<string, string[]>([[output.name, [seed]]]);
+  const totals = new Map<string, string>();
   const add = (x: TensorRef, grad: string) => {
     if (dependent.has(x.name)) contributions.set(x.name, [...(contributions.get(x.name) ?? []), grad]);
   };
   const total = (x: TensorRef): string | undefined => {
+    if (totals.has(x.name)) return totals.get(x.name);
     const parts = contributions.get(x.name);
     if (!parts) return undefined;
-    return parts.length === 1 ? parts[0] : g.node('Sum', parts, `grad/${x.name}`);
+    const sum = parts.length === 1 ? parts[0] : g.node('Sum', parts, `grad/${x.name}`);
+    totals.set(x.name, sum);
+    return sum;
   };
 
   for (const op of [...tail].reverse()) {
@@ -32,9 +53,11 @@ export function writeBackward(g: GraphBuilder, tape: Op[], target: TensorRef, ou
     if (!gy) continue; // feeds only outputs other than the score (e.g. the final softmax)
     for (const [x, gx] of backwardOp(g, op, gy)) add(x, gx);
   }
-  const result = total(target);
-  if (!result) throw new XrayError('MODEL_INVALID', `No gradient reaches '${target.name}'.`);
-  return result;
+  return targets.map((target) => {
+    const result = total(target);
+    if (!result) throw new XrayError('MODEL_INVALID', `No gradient reaches '${target.name}'.`);
+    return result;
+  });
 }
 
 function backwardOp(g: GraphBuilder, op: Op, gy: string): Array<[TensorRef, string]> {

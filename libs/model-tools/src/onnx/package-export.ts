@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {
+  animationLayersOf,
   gradCamFileFor,
   loadModelPackage,
   MODEL_CARD_JSON,
@@ -24,7 +25,8 @@ export interface OnnxExportStep {
 }
 
 /**
- * Adds `model.onnx` and the Grad-CAM++ graphs (target layer and animation layers) to the model
+ * Adds `model.onnx` and the Grad-CAM++ graphs (target layer, with extra outputs for the
+ * animation layers, and one graph per animation layer) to the model
  * package in `dir`, and records them in its card. The classifier is checked against the tfjs
  * model before anything is written; the weights' sha256 goes into each graph so that the engine
  * refuses graphs exported from other weights.
@@ -48,8 +50,13 @@ export async function exportOnnxPackage(
     const total = files.length + 1;
     await writeAtomically(path.join(dir, ONNX_MODEL_FILE), classifier);
     onStep({ step: 1, total, file: ONNX_MODEL_FILE, bytes: classifier.byteLength, maxDifference });
+    // gradcam.onnx also outputs the maps across depth (the explain worker's animation), one backward pass for all.
+    const acrossDepth = animationLayersOf(
+      card,
+      model.layers.map((l) => l.name),
+    );
     for (const [i, layer] of layers.entries()) {
-      const bytes = exportGradCam(model, layer, metadata);
+      const bytes = exportGradCam(model, layer, metadata, i === 0 ? acrossDepth : []);
       await writeAtomically(path.join(dir, files[i]), bytes);
       onStep({ step: i + 2, total, file: files[i], bytes: bytes.byteLength });
     }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmGradientKernels } from '@xray/ml';
 import { XrayError } from '@xray/shared';
 import { fitTemperature, meanNll } from './calibration';
 import {
@@ -10,7 +11,6 @@ import {
   type ValidationScore,
   weightedCrossEntropy,
 } from './training-loop';
-import { registerWasmGradientKernels } from './wasm-gradients';
 
 export interface FineTuneConfig {
   /** First backbone layer to train (e.g. 'block_14_expand'); its input activations are cached. */

@@ -5,7 +5,6 @@ export * from './dataset';
 export * from './evaluate-model';
 export * from './features';
 export * from './fine-tune';
-export * from './wasm-gradients';
 export * from './head';
 export * from './intervals';
 export * from './training-loop';

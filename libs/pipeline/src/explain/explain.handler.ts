@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { findInstance, findPrediction, saveExplanation, transitionInstance } from '@xray/db';
 import { XrayMetrics, type StageTimer } from '@xray/platform';
 import type { JobOutcome } from '@xray/shared';
-import { ObjectNotFoundError, clientKey, renderingKey, type ObjectStore } from '@xray/storage';
+import {
+  LAYER_MAPS_CONTENT_TYPE,
+  ObjectNotFoundError,
+  clientKey,
+  layerMapsKey,
+  renderingKey,
+  type ObjectStore,
+} from '@xray/storage';
 import type { Job } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, MODEL_HOST, OBJECT_STORE } from '../nest/tokens';
@@ -12,7 +19,8 @@ import type { Explainer } from './explainer';
 
 /**
  * An explain job: Grad-CAM++ of a stored prediction with the same model weights and
- * preprocessing, heatmap and overlay PNGs to object storage, then study progress/webhooks.
+ * preprocessing, heatmap and overlay PNGs and the maps across depth to object storage, then
+ * study progress/webhooks.
  */
 @Injectable()
 export class ExplainHandler {
@@ -68,6 +76,12 @@ export class ExplainHandler {
         Promise.all([
           this.store.put(heatmapKey, Buffer.from(result.heatmapPng), 'image/png'),
           this.store.put(overlayKey, Buffer.from(result.overlayPng), 'image/png'),
+          // The maps across depth (GET /v1/instances/:id/explanations, /animation, /heatmap?layer=).
+          this.store.put(
+            layerMapsKey(clientId, studyId, instanceId, predictionId),
+            Buffer.from(result.layerMaps),
+            LAYER_MAPS_CONTENT_TYPE,
+          ),
         ]),
       );
       await stages.time(

@@ -13,6 +13,8 @@ export type ExplainResult =
       layer: string;
       heatmapPng: Uint8Array;
       overlayPng: Uint8Array;
+      /** The maps across depth (encodeLayerMaps in @xray/ml), stored as they are. */
+      layerMaps: Uint8Array;
       modelMs: number;
       /** Wall times in the threads (the stage breakdown in bench/pipeline). */
       stages: Record<string, number>;

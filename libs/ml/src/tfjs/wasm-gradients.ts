@@ -73,10 +73,9 @@ function geometry(
 
 function assertSupported(kernel: string, dilations: number | [number, number] | undefined, dataFormat?: string): void {
   const [dh, dw] = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
-  if (dh !== 1 || dw !== 1)
-    throw new Error(`${kernel} on wasm (training/wasm-gradients): only dilation 1 is supported`);
+  if (dh !== 1 || dw !== 1) throw new Error(`${kernel} on wasm (tfjs/wasm-gradients): only dilation 1 is supported`);
   if (dataFormat && dataFormat !== 'NHWC')
-    throw new Error(`${kernel} on wasm (training/wasm-gradients): only NHWC is supported`);
+    throw new Error(`${kernel} on wasm (tfjs/wasm-gradients): only NHWC is supported`);
 }
 
 /** The input zero-padded onto the canvas: [batch, canvasHeight, canvasWidth, channels]. */

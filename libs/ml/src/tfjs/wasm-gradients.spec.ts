@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { initTfjsBackend } from '@xray/ml';
-import { seededRandom } from './random';
+import { seededRandom } from '@xray/shared';
+import { initTfjsBackend } from './backend';
 import { registerWasmGradientKernels } from './wasm-gradients';
 
 type Pad = 'same' | 'valid';
