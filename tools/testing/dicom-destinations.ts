@@ -5,21 +5,12 @@
  * (tools/testing/orthanc.ts from the DICOM ingest work is the shared Orthanc harness; once merged
  * this Orthanc should be replaced by it.)
  */
+import { requireTool } from './dicom-tools';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './system';
-
-export function requireTool(name: string): string {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  if (found.status !== 0 || !found.stdout.trim()) {
-    throw new Error(
-      `${name} is not installed: apt-get install dicom3tools dcmtk orthanc orthanc-dicomweb (the DICOM tests need it)`,
-    );
-  }
-  return found.stdout.trim();
-}
 
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 

@@ -29,6 +29,7 @@ export interface DicomFixtureOptions {
   columns?: number;
   bodyPartExamined?: string;
   sopInstanceUid?: string;
+  studyInstanceUid?: string;
 }
 
 export function makeDicom(options: DicomFixtureOptions = {}): Buffer {
@@ -46,7 +47,7 @@ export function makeDicom(options: DicomFixtureOptions = {}): Buffer {
     element(0x0008, 0x0060, 'CS', 'CR'),
     element(0x0008, 0x1030, 'LO', 'XR CHEST PA'),
     element(0x0018, 0x0015, 'CS', options.bodyPartExamined ?? 'CHEST'),
-    element(0x0020, 0x000d, 'UI', '1.2.826.0.1.3680043.10.2.1'),
+    element(0x0020, 0x000d, 'UI', options.studyInstanceUid ?? '1.2.826.0.1.3680043.10.2.1'),
     element(0x0020, 0x000e, 'UI', '1.2.826.0.1.3680043.10.3.1'),
     element(0x0028, 0x0002, 'US', 1),
     element(0x0028, 0x0004, 'CS', 'MONOCHROME2'),

@@ -7,3 +7,6 @@ export * from './built';
 export * from './throwaway-redis';
 export * from './throwaway-postgres';
 export * from './dicom-destinations';
+export * from './dicom-tools';
+export * from './dicom-study';
+export * from './orthanc';

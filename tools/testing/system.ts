@@ -14,8 +14,8 @@ import { TEST_REDIS_URL, testDatabaseUrl, uniqueName } from './resources';
  * its ONNX graphs exported, so that the workers run ONNX Runtime (ENGINE=auto) unless told
  * ENGINE=tfjs.
  */
-export type SystemApp = 'gateway' | 'inference-worker' | 'explain-worker';
-const APPS: SystemApp[] = ['gateway', 'inference-worker', 'explain-worker'];
+export type SystemApp = 'gateway' | 'inference-worker' | 'explain-worker' | 'dicom-listener';
+const DEFAULT_APPS: SystemApp[] = ['gateway', 'inference-worker', 'explain-worker'];
 
 export interface SystemOptions {
   modelDir?: string;
@@ -25,6 +25,8 @@ export interface SystemOptions {
   postgresUrl?: string;
   /** Per-app environment on top of `env`. */
   appEnv?: Partial<Record<SystemApp, Record<string, string>>>;
+  /** Apps to start (default: gateway and both workers; add 'dicom-listener' for DICOM tests). */
+  apps?: SystemApp[];
 }
 
 export interface IssuedClient {
@@ -37,7 +39,9 @@ export interface RunningSystem {
   url: string;
   databaseUrl: string;
   queuePrefix: string;
-  /** The filesystem object store's root (STORAGE_DIR) of all three apps. */
+  /** The DIMSE port of the DICOM listener (when started). */
+  dicomPort: number;
+  /** The filesystem object store's root (object keys are paths under it) of all the apps. */
   storageDir: string;
   /** The base URL of one app (the workers serve /health and /metrics). */
   appUrl(app: SystemApp): string;
@@ -66,7 +70,14 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const queuePrefix = uniqueName('xsys');
   await migrate(databaseUrl);
   const modelDir = options.modelDir ?? (await tinyModel(work));
-  const ports = { gateway: await freePort(), 'inference-worker': await freePort(), 'explain-worker': await freePort() };
+  const apps = options.apps ?? DEFAULT_APPS;
+  const ports: Record<SystemApp, number> = {
+    gateway: await freePort(),
+    'inference-worker': await freePort(),
+    'explain-worker': await freePort(),
+    'dicom-listener': await freePort(),
+  };
+  const dicomPort = await freePort();
   const gatewayMetricsPort = await freePort();
   const url = `http://127.0.0.1:${ports.gateway}`;
   const storageDir = path.join(work, 'objects');
@@ -84,6 +95,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     JOB_BACKOFF_MS: '200',
     SHUTDOWN_TIMEOUT_MS: '5000',
     METRICS_PORT: String(gatewayMetricsPort),
+    DICOM_PORT: String(dicomPort),
     ...options.env,
   };
   const children = new Map<SystemApp, ChildProcess>();
@@ -118,7 +130,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   try {
-    await Promise.all(APPS.map((app) => launch(app)));
+    await Promise.all(apps.map((app) => launch(app)));
   } catch (error) {
     await stop();
     throw error;
@@ -128,6 +140,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     url,
     databaseUrl,
     queuePrefix,
+    dicomPort,
     storageDir,
     appUrl: (app) => `http://127.0.0.1:${ports[app]}`,
     metricsUrl: (app) => `http://127.0.0.1:${app === 'gateway' ? gatewayMetricsPort : ports[app]}/metrics`,

@@ -23,11 +23,13 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AuthService } from './auth/auth.service';
 import { DicomExportsModule } from './dicom-exports/dicom-exports.module';
+import { DicomwebModule } from './dicomweb/dicomweb.module';
 import { ErrorFilter } from './errors/error.filter';
 import { EventsModule } from './events/events.module';
 import { InstancesModule } from './instances/instances.module';
 import { StudiesModule } from './studies/studies.module';
 import { WebModule } from './web/web.module';
+import { StudyStableModule } from './study-stable/study-stable.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -62,6 +64,8 @@ export class AppModule {
         DicomExportsModule,
         EventsModule,
         WebModule,
+        DicomwebModule,
+        StudyStableModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -11,3 +11,5 @@ export * from './studies/study-progress';
 export * from './webhooks/webhook-deliveries.repository';
 export * from './dicom-exports/dicom-destinations.repository';
 export * from './dicom-exports/dicom-objects.repository';
+export * from './studies/dicom-instance.repository';
+export * from './dicom-nodes/dicom-nodes.repository';

@@ -7,6 +7,7 @@ export const QUEUES = {
   explain: 'explain',
   webhook: 'webhook',
   dicomExport: 'dicom-export',
+  studyStable: 'study-stable',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];

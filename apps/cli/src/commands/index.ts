@@ -10,6 +10,8 @@ import { register as migrate } from './migrate';
 import { register as train } from './train';
 import { register as evaluate } from './evaluate';
 import { register as exportOnnx } from './export-onnx';
+import { register as dicomNode } from './dicom-node';
+import { register as client } from './client';
 
 export const COMMANDS: Array<(program: Command) => void> = [
   inspect,
@@ -23,4 +25,6 @@ export const COMMANDS: Array<(program: Command) => void> = [
   train,
   evaluate,
   exportOnnx,
+  dicomNode,
+  client,
 ];

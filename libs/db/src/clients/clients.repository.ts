@@ -127,3 +127,20 @@ export async function rotateApiKey(ds: DataSource, id: string): Promise<Omit<Iss
 export async function isApiKeyActive(ds: DataSource, apiKeyId: string): Promise<boolean> {
   return ds.getRepository(ApiKeyEntity).exists({ where: { id: apiKeyId, revokedAt: IsNull() } });
 }
+
+/** The id of the client with this name; undefined when there is none, an error when the name is ambiguous. */
+export async function findClientIdByName(ds: DataSource, name: string): Promise<string | undefined> {
+  const rows: Array<{ id: string }> = await ds.query('SELECT id FROM clients WHERE name = $1', [name]);
+  if (rows.length > 1) throw new Error(`${rows.length} clients are named "${name}"`);
+  return rows[0]?.id;
+}
+
+/** Sets (or clears, with null) a client's default webhook URL; false when no client has this id. */
+export async function setClientWebhookUrl(
+  ds: DataSource,
+  clientId: string,
+  webhookUrl: string | null,
+): Promise<boolean> {
+  const [, count] = await ds.query('UPDATE clients SET webhook_url = $2 WHERE id = $1', [clientId, webhookUrl]);
+  return count === 1;
+}

@@ -18,7 +18,7 @@ export interface StoredWebhookEvent {
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 /**
- * Records an event of a study (one per study + type) and its delivery (one per event).
+ * Records an event of a study (one per study, type and generation) and its delivery (one per event).
  * Safe to run concurrently: of two calls the second gets the first one's rows. Returns the
  * delivery's id and status.
  */
@@ -26,12 +26,14 @@ export async function recordEventDelivery(
   em: EntityManager,
   event: StoredWebhookEvent,
   target: { clientId: string; studyId: string; url: string },
+  /** The study's completion generation (0 unless a DICOM study was reopened, see study-stable). */
+  generation = 0,
 ): Promise<{ id: string; status: DeliveryStatus }> {
   // DO UPDATE (of nothing) so that RETURNING also gives the row a concurrent call inserted first.
   const [stored]: Array<{ id: string }> = await em.query(
-    `INSERT INTO webhook_events (id, client_id, study_id, type, payload) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (study_id, type) DO UPDATE SET type = EXCLUDED.type RETURNING id`,
-    [event.id, target.clientId, target.studyId, event.type, JSON.stringify(event)],
+    `INSERT INTO webhook_events (id, client_id, study_id, type, payload, generation) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (study_id, type, generation) DO UPDATE SET type = EXCLUDED.type RETURNING id`,
+    [event.id, target.clientId, target.studyId, event.type, JSON.stringify(event), generation],
   );
   const [delivery]: Array<{ id: string; status: DeliveryStatus }> = await em.query(
     `INSERT INTO webhook_deliveries (event_id, client_id, url, status) VALUES ($1, $2, $3, 'pending')

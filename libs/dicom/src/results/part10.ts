@@ -1,11 +1,7 @@
 import { data } from 'dcmjs';
-import { deterministicUid } from './uids';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../part10';
 
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-
-/** Our implementation's identity in the file meta header (fixed, so identical inputs give identical bytes). */
-export const IMPLEMENTATION_CLASS_UID = deterministicUid('device', 'implementation:xray-bodypart');
-export const IMPLEMENTATION_VERSION_NAME = 'XRAY_BODYPART_1';
 
 /** A Buffer's bytes as a standalone ArrayBuffer (what dcmjs reads and writes). */
 export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

@@ -30,7 +30,7 @@ export class StudyIngestService {
    */
   async registerStudy(study: NewStudy, instances: NewInstance[]): Promise<void> {
     await insertStudy(this.ds, study, instances);
-    await this.enqueue(study, instances);
+    await this.enqueueInstances(study, instances);
     this.logger.info({ studyId: study.id, instances: instances.length, priority: study.priority }, 'study accepted');
   }
 
@@ -40,12 +40,13 @@ export class StudyIngestService {
     instances: NewInstance[],
   ): Promise<void> {
     await insertInstances(this.ds, study, instances);
-    await this.enqueue(study, instances);
+    await this.enqueueInstances(study, instances);
   }
 
-  private async enqueue(
+  /** One inference job per recorded instance (also the DICOM ingest's enqueue). */
+  async enqueueInstances(
     study: Pick<NewStudy, 'id' | 'clientId' | 'priority' | 'correlationId'>,
-    instances: NewInstance[],
+    instances: Array<Pick<NewInstance, 'id' | 'objectKey'>>,
   ): Promise<void> {
     const jobs = instances.map((i) => ({
       job: {

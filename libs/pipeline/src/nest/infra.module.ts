@@ -7,6 +7,7 @@ import { StatusPublisher, type AppConfig, type HealthCheck, type Logger } from '
 import { createDicomExportQueue } from '../dicom-export/dicom-export.job';
 import { createExplainQueue } from '../explain/explain.job';
 import { createInferenceQueue } from '../inference/inference.job';
+import { createStudyStableQueue } from '../study-stable/study-stable.job';
 import type { TypedQueue } from '../queues';
 import { createWebhookQueue } from '../webhook/webhook.job';
 import {
@@ -19,6 +20,7 @@ import {
   OBJECT_STORE,
   REDIS,
   STATUS_PUBLISHER,
+  STUDY_STABLE_QUEUE,
   WEBHOOK_QUEUE,
 } from './tokens';
 
@@ -36,6 +38,7 @@ export class InfraModule implements OnApplicationShutdown {
     @Inject(EXPLAIN_QUEUE) private readonly explain: TypedQueue<'explain'>,
     @Inject(WEBHOOK_QUEUE) private readonly webhooks: TypedQueue<'webhook'>,
     @Inject(DICOM_EXPORT_QUEUE) private readonly dicomExports: TypedQueue<'dicom-export'>,
+    @Inject(STUDY_STABLE_QUEUE) private readonly studyStable: TypedQueue<'study-stable'>,
     @Inject(STATUS_PUBLISHER) private readonly status: StatusPublisher,
   ) {}
 
@@ -62,6 +65,7 @@ export class InfraModule implements OnApplicationShutdown {
         { provide: EXPLAIN_QUEUE, useFactory: () => createExplainQueue(config) },
         { provide: WEBHOOK_QUEUE, useFactory: () => createWebhookQueue(config) },
         { provide: DICOM_EXPORT_QUEUE, useFactory: () => createDicomExportQueue(config) },
+        { provide: STUDY_STABLE_QUEUE, useFactory: () => createStudyStableQueue(config) },
         { provide: STATUS_PUBLISHER, useFactory: () => new StatusPublisher(config) },
       ],
       exports: [
@@ -74,6 +78,7 @@ export class InfraModule implements OnApplicationShutdown {
         EXPLAIN_QUEUE,
         WEBHOOK_QUEUE,
         DICOM_EXPORT_QUEUE,
+        STUDY_STABLE_QUEUE,
         STATUS_PUBLISHER,
       ],
     };
@@ -85,6 +90,7 @@ export class InfraModule implements OnApplicationShutdown {
       this.explain.close(),
       this.webhooks.close(),
       this.dicomExports.close(),
+      this.studyStable.close(),
       this.status.close(),
     ]);
     this.redis.disconnect();

@@ -50,7 +50,12 @@ export interface AppConfig {
   storageSweep: { intervalMs: number; orphanAgeMs: number };
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
   dicom: {
+    port: number;
     aeTitle: string;
+    maxAssociations: number;
+    associationTimeoutMs: number;
+    idleTimeoutMs: number;
+    studyStableSeconds: number;
     export: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number };
   };
 }
@@ -127,7 +132,12 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       allowPrivate: raw.webhookAllowPrivate!,
     },
     dicom: {
+      port: raw.dicomPort!,
       aeTitle: raw.dicomAeTitle!,
+      maxAssociations: raw.dicomMaxAssociations!,
+      associationTimeoutMs: raw.dicomAssociationTimeoutMs!,
+      idleTimeoutMs: raw.dicomIdleTimeoutMs!,
+      studyStableSeconds: raw.dicomStudyStableSeconds!,
       export: {
         concurrency: raw.dicomExportConcurrency!,
         timeoutMs: raw.dicomExportTimeoutMs!,

@@ -4,8 +4,8 @@
  */
 import { OBSERVABILITY_PATHS } from '../observability/paths';
 
-export type AppName = 'gateway' | 'inference-worker' | 'explain-worker';
-export const APP_NAMES: readonly AppName[] = ['gateway', 'inference-worker', 'explain-worker'];
+export type AppName = 'gateway' | 'inference-worker' | 'explain-worker' | 'dicom-listener';
+export const APP_NAMES: readonly AppName[] = ['gateway', 'inference-worker', 'explain-worker', 'dicom-listener'];
 
 type Kind = 'string' | 'int' | 'bool' | 'url';
 
@@ -62,6 +62,15 @@ function url(protocols: string[]): (raw: string) => string {
     }
     if (!protocols.includes(parsed.protocol)) throw new Error(`protocol must be one of ${protocols.join(', ')}`);
     return raw;
+  };
+}
+
+/** AE titles: 1-16 characters of the default repertoire, no backslash or control characters (PS3.5 6.2). */
+function aeTitle(): (raw: string) => string {
+  return (raw) => {
+    const value = raw.trim();
+    if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(value)) throw new Error(`not a valid AE title: "${raw}"`);
+    return value;
   };
 }
 
@@ -204,8 +213,9 @@ export const CONFIG_SCHEMA = {
     name: 'MAX_UPLOAD_BYTES',
     kind: 'int',
     default: String(100 * 1024 * 1024),
-    description: 'Largest accepted file in a study upload (413 above).',
-    apps: ['gateway'],
+    description:
+      'Largest accepted file in a study upload (413 above), STOW-RS part or C-STORE instance (failure status 0xA700).',
+    apps: ['gateway', 'dicom-listener'],
     parse: int(1),
   }),
   maxFilesPerStudy: v({
@@ -434,17 +444,23 @@ export const CONFIG_SCHEMA = {
     apps: ['gateway'],
     parse: bool(),
   }),
+  // The DICOM listener (docs/dicom.md).
+  dicomPort: v({
+    name: 'DICOM_PORT',
+    kind: 'int',
+    default: '11112',
+    description: 'TCP port of the DICOM listener (DIMSE C-ECHO and C-STORE).',
+    apps: ['dicom-listener'],
+    parse: int(0),
+  }),
   dicomAeTitle: v({
     name: 'DICOM_AE_TITLE',
     kind: 'string',
     default: 'XRAY',
-    description: 'Our DICOM AE title: the calling AE title of C-STORE exports (1-16 printable ASCII characters).',
-    apps: ['gateway'],
-    parse: (raw) => {
-      if (!/^[\x20-\x7e]{1,16}$/.test(raw) || raw.includes('\\') || raw.trim() === '')
-        throw new Error('expected 1 to 16 printable ASCII characters, no backslash');
-      return raw;
-    },
+    description:
+      'Our DICOM AE title: the called AE title of the DICOM listener (associations to any other are rejected) and the calling AE title of C-STORE exports.',
+    apps: ['gateway', 'dicom-listener'],
+    parse: aeTitle(),
   }),
   dicomExportConcurrency: v({
     name: 'DICOM_EXPORT_CONCURRENCY',
@@ -478,6 +494,39 @@ export const CONFIG_SCHEMA = {
     description: 'First DICOM export retry delay; doubles each try (defaults: ~43 minutes over 10 tries).',
     apps: ALL,
     parse: int(0),
+  }),
+  dicomMaxAssociations: v({
+    name: 'DICOM_MAX_ASSOCIATIONS',
+    kind: 'int',
+    default: '32',
+    description: 'Associations one listener holds at once; more are rejected with "local limit exceeded".',
+    apps: ['dicom-listener'],
+    parse: int(1),
+  }),
+  dicomAssociationTimeoutMs: v({
+    name: 'DICOM_ASSOCIATION_TIMEOUT_MS',
+    kind: 'int',
+    default: '30000',
+    description: 'How long a new connection may take to send its association request before it is closed.',
+    apps: ['dicom-listener'],
+    parse: int(1000),
+  }),
+  dicomIdleTimeoutMs: v({
+    name: 'DICOM_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    default: '60000',
+    description: 'Longest silence on an open association before it is aborted.',
+    apps: ['dicom-listener'],
+    parse: int(1000),
+  }),
+  dicomStudyStableSeconds: v({
+    name: 'DICOM_STUDY_STABLE_SECONDS',
+    kind: 'int',
+    default: '15',
+    description:
+      'A study received over DICOM or STOW-RS is complete once no instance arrived for this long and every instance is done.',
+    apps: ['gateway', 'dicom-listener'],
+    parse: int(1),
   }),
 } as const;
 
@@ -519,6 +568,13 @@ export const APPS: Record<AppName, AppSpec> = {
     metricsPath: OBSERVABILITY_PATHS.metrics,
     metricsPortName: 'http',
     entry: 'dist/apps/explain-worker/src/main.js',
+  },
+  'dicom-listener': {
+    defaultPort: 3003,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/dicom-listener/src/main.js',
   },
 };
 
