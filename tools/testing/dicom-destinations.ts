@@ -5,11 +5,11 @@
  * (tools/testing/orthanc.ts from the DICOM ingest work is the shared Orthanc harness; once merged
  * this Orthanc should be replaced by it.)
  */
-import { requireTool } from './dicom-tools';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { requireTool } from './dicom-tools';
 import { freePort } from './system';
 
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
