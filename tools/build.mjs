@@ -17,7 +17,7 @@ execFileSync(
     '.swcrc',
     '--copy-files',
     '--ignore',
-    '**/*.spec.ts,**/*.test.ts,**/jest.config.js,**/__fixtures__/**,apps/web/**',
+    '**/*.spec.ts,**/*.test.ts,**/jest.config.js,**/__fixtures__/**,libs/*/testing/**,apps/web/**',
     '--quiet',
   ],
   {

@@ -73,6 +73,8 @@ const apps = [
   ['gateway', gatewayPort],
   ['inference-worker', env.INFERENCE_WORKER_PORT || '3001'],
   ['explain-worker', env.EXPLAIN_WORKER_PORT || '3002'],
+  // DIMSE on DICOM_PORT (default 11112); this port serves its health and metrics.
+  ['dicom-listener', env.DICOM_LISTENER_PORT || '3003'],
 ];
 const children = apps.map(([app, port]) => {
   const child = spawn(process.execPath, [join(root, 'dist/apps', app, 'src/main.js')], {

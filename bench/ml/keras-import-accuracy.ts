@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeFile, toModelInput } from '@xray/imaging';
-import { createTfjsEngine, importKeras } from '@xray/ml';
+import { createTfjsEngine } from '@xray/ml';
+import { importKeras } from '@xray/model-tools';
 
 const shared = process.env.XRAY_SHARED_DIR ?? path.resolve(__dirname, '..', '..', '..', 'shared');
 const limitAt = process.argv.indexOf('--limit');

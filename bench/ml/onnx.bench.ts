@@ -13,17 +13,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BODY_PART_LABELS, DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
-import {
-  createOnnxEngine,
-  createTfjsEngine,
-  denseNet201,
-  exportOnnxPackage,
-  forwardFlops,
-  initTfjsBackend,
-  measureFp32Peak,
-  saveModelPackage,
-  type InferenceEngine,
-} from '@xray/ml';
+import { createOnnxEngine, createTfjsEngine, initTfjsBackend, saveModelPackage, type InferenceEngine } from '@xray/ml';
+import { denseNet201, exportOnnxPackage, forwardFlops, measureFp32Peak } from '@xray/model-tools';
 
 const TARGET_LAYER = 'conv5_block32_concat';
 

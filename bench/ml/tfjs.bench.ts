@@ -14,7 +14,8 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { denseNet201, gradCamPlusPlus, initTfjsBackend, mobileNetV2, splitModel } from '@xray/ml';
+import { gradCamPlusPlus, initTfjsBackend, splitModel } from '@xray/ml';
+import { denseNet201, mobileNetV2 } from '@xray/model-tools';
 
 interface Case {
   model: 'densenet201' | 'mobilenet_v2';

@@ -10,7 +10,7 @@
  * submitted (a ../shared UNIFESP radiograph when present, else a generated 384x384 PNG) and
  * each is measured from upload to its study.completed webhook. Reports studies/min, p50/p95
  * latency, the share of that time spent outside the model (queueing, storage, database, HTTP)
- * from the workers' own model timings, the mean time per job of each stage in each worker
+ * from the workers' own model timings (their /metrics), the mean time per job of each stage in each worker
  * (from their `job stages` debug logs), and the ONNX / tfjs throughput ratio. Then measures the
  * gateway's upload throughput alone (workers stopped) with autocannon.
  */
@@ -19,7 +19,9 @@ import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { denseNet201, exportOnnxPackage, initTfjsBackend, saveModelPackage, writeTinyTestModelPackage } from '@xray/ml';
+import { initTfjsBackend, saveModelPackage } from '@xray/ml';
+import { writeTinyTestModelPackage } from '@xray/ml/testing';
+import { denseNet201, exportOnnxPackage } from '@xray/model-tools';
 import { sample } from '@xray/platform';
 import { BODY_PART_LABELS, DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
 import { makePng, sharedPath, startSystem, WebhookReceiver, type RunningSystem } from '@xray/testing';
@@ -58,11 +60,16 @@ async function sampleImage(): Promise<Image> {
   return { name: 'generated.png', bytes: await makePng(384, 384) };
 }
 
-function modelMsFromLogs(log: string): number {
+/** Model time so far (classify + Grad-CAM++, in ms), from the workers' `xray_model_seconds_total` on /metrics. */
+async function modelMsSoFar(system: RunningSystem): Promise<number> {
+  const phases = [
+    ['inference-worker', 'classify'],
+    ['explain-worker', 'explain'],
+  ] as const;
   let total = 0;
-  for (const line of log.split('\n')) {
-    if (!line.includes('"model batch"')) continue;
-    total += (JSON.parse(line) as { modelMs: number }).modelMs;
+  for (const [app, phase] of phases) {
+    const text = await (await fetch(system.metricsUrl(app))).text();
+    total += 1000 * (sample(text, 'xray_model_seconds_total', { phase }) ?? 0);
   }
   return total;
 }
@@ -144,9 +151,7 @@ async function runEngine(
     };
     await submitOne(-1); // warm-up (first model calls, connection pools)
     latencies.length = 0;
-    const modelMs = () =>
-      modelMsFromLogs(system.logs('inference-worker')) + modelMsFromLogs(system.logs('explain-worker'));
-    const modelBefore = modelMs();
+    const modelBefore = await modelMsSoFar(system);
     const logOffsets = Object.fromEntries(WORKERS.map((app) => [app, system.logs(app).length]));
     const cpuBefore = await cpuSeconds(system);
     const t0 = performance.now();
@@ -158,7 +163,7 @@ async function runEngine(
     );
     const wallMs = performance.now() - t0;
     const cpuAfter = await cpuSeconds(system);
-    const modelTotal = modelMs() - modelBefore;
+    const modelTotal = (await modelMsSoFar(system)) - modelBefore;
     const result = {
       studiesPerMin: (STUDIES / wallMs) * 60_000,
       p50: percentile(latencies, 50),
@@ -194,8 +199,7 @@ async function cpuSeconds(system: RunningSystem): Promise<number[]> {
   return Promise.all(
     APPS.map(
       async (app) =>
-        sample(await (await fetch(`${system.appUrl(app)}/metrics`)).text(), 'xray_process_cpu_seconds_total', {}) ??
-        NaN,
+        sample(await (await fetch(system.metricsUrl(app))).text(), 'xray_process_cpu_seconds_total', {}) ?? NaN,
     ),
   );
 }
@@ -228,7 +232,7 @@ async function jobBreakdown(system: RunningSystem): Promise<string> {
     ['inference-worker', 'inference'],
     ['explain-worker', 'explain'],
   ] as const) {
-    const text = await (await fetch(`${system.appUrl(app)}/metrics`)).text();
+    const text = await (await fetch(system.metricsUrl(app))).text();
     const meanMs = (name: string, labels: Record<string, string>) => {
       const [sum, count] = [sample(text, `${name}_sum`, labels), sample(text, `${name}_count`, labels)];
       return sum !== undefined && count ? ((1000 * sum) / count).toFixed(0) : '?';

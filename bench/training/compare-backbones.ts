@@ -10,13 +10,13 @@
 import { join } from 'node:path';
 import { BODY_PART_LABELS } from '@xray/shared';
 import { decodeImage, toModelInput } from '@xray/imaging';
+import { initTfjsBackend } from '@xray/ml';
 import {
   DEFAULT_TRAINING,
-  initTfjsBackend,
   loadTrainingBackbone,
   trainClassifier,
   type TrainingBackboneOptions,
-} from '@xray/ml';
+} from '@xray/model-tools';
 import { sharedPath } from '@xray/testing';
 
 const CANDIDATES: { source: string; options: TrainingBackboneOptions }[] = [

@@ -1,6 +1,6 @@
 /**
  * Cost of fine-tuning on the wasm backend: wasm's own Conv2DBackpropInput against the one
- * libs/ml/src/training/wasm-gradients.ts registers (Conv_1 of MobileNetV2 0.35 at 320 px, batch 32),
+ * libs/ml/src/tfjs/wasm-gradients.ts registers (Conv_1 of MobileNetV2 0.35 at 320 px, batch 32),
  * then one fine-tuning step (forward + backward + Adam) of the top from block_14_expand at 320 px,
  * with the slowest kernels.
  *
@@ -9,7 +9,8 @@
  * Needs ../shared/models/teachable-machine-mobilenetv2; not part of `npm test`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backboneTop, buildHead, DEFAULT_HEAD, initTfjsBackend, loadTrainingBackbone } from '@xray/ml';
+import { initTfjsBackend } from '@xray/ml';
+import { backboneTop, buildHead, DEFAULT_HEAD, loadTrainingBackbone } from '@xray/model-tools';
 import { sharedPath } from '@xray/testing';
 
 function timeMs(run: () => tf.Tensor, reps = 3): number {

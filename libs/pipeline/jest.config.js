@@ -1,6 +1,1 @@
-module.exports = {
-  ...require('../../jest.preset'),
-  displayName: 'pipeline',
-  rootDir: __dirname,
-  passWithNoTests: true,
-};
+module.exports = { ...require('../../tools/testing/jest-esm-preset'), displayName: 'pipeline', rootDir: __dirname };

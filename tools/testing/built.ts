@@ -26,14 +26,14 @@ export function requireBuilt<T>(relative: string): T {
 
 /**
  * The tiny test model package (random weights) in `dir` with model.onnx and its Grad-CAM++
- * graphs (about a second), made by the built libs in a child process: onnxruntime-node's
- * typed arrays fail jest's sandbox.
+ * graphs, made from the TypeScript sources (the test fixture is not built into dist/) in a child
+ * process: onnxruntime-node's typed arrays fail jest's sandbox.
  */
 export async function writeTinyOnnxTestModel(dir: string): Promise<void> {
-  ensureBuilt();
-  const ml = path.join(ROOT, 'dist', 'libs', 'ml', 'src', 'index.js');
-  const script = `const ml = require(${JSON.stringify(ml)}); ml.writeTinyTestModelPackage(process.argv[1]).then(() => ml.exportOnnxPackage(process.argv[1])).catch((e) => { console.error(e); process.exit(1); });`;
-  await promisify(execFile)(process.execPath, ['-e', script, dir], { cwd: ROOT });
+  const fixture = path.join(ROOT, 'libs', 'ml', 'testing', 'index.ts');
+  const tools = path.join(ROOT, 'libs', 'model-tools', 'src', 'index.ts');
+  const script = `const { writeTinyTestModelPackage } = require(${JSON.stringify(fixture)}); const { exportOnnxPackage } = require(${JSON.stringify(tools)}); writeTinyTestModelPackage(process.argv[1]).then(() => exportOnnxPackage(process.argv[1])).catch((e) => { console.error(e); process.exit(1); });`;
+  await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', '-e', script, dir], { cwd: ROOT });
 }
 
 /** Polls a readiness check (e.g. a model thread's) until it passes; returns its detail. */

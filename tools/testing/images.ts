@@ -2,6 +2,8 @@
  * Small real images for end-to-end tests, made in memory: an uncompressed DICOM
  * (explicit VR little endian, 16-bit MONOCHROME2) and a PNG gradient.
  */
+import * as zlib from 'node:zlib';
+
 type Value = string | Uint16Array | number;
 
 function element(group: number, elem: number, vr: string, value: Value): Buffer {
@@ -27,6 +29,7 @@ export interface DicomFixtureOptions {
   columns?: number;
   bodyPartExamined?: string;
   sopInstanceUid?: string;
+  studyInstanceUid?: string;
 }
 
 export function makeDicom(options: DicomFixtureOptions = {}): Buffer {
@@ -37,25 +40,14 @@ export function makeDicom(options: DicomFixtureOptions = {}): Buffer {
     { length: rows * columns },
     (_, i) => ((i % columns) * 4000) / columns + Math.floor(i / columns) * 10,
   );
-  const metaBody = Buffer.concat([
-    element(0x0002, 0x0001, 'OB', '\0\u0001'),
-    element(0x0002, 0x0002, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
-    element(0x0002, 0x0003, 'UI', sop),
-    element(0x0002, 0x0010, 'UI', '1.2.840.10008.1.2.1'),
-  ]);
-  const groupLength = Buffer.alloc(12);
-  groupLength.writeUInt16LE(0x0002, 0);
-  groupLength.writeUInt16LE(0x0000, 2);
-  groupLength.write('UL', 4, 'latin1');
-  groupLength.writeUInt16LE(4, 6);
-  groupLength.writeUInt32LE(metaBody.length, 8);
+  const preamble = part10Header(sop, '1.2.840.10008.1.2.1');
   const dataset = Buffer.concat([
     element(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
     element(0x0008, 0x0018, 'UI', sop),
     element(0x0008, 0x0060, 'CS', 'CR'),
     element(0x0008, 0x1030, 'LO', 'XR CHEST PA'),
     element(0x0018, 0x0015, 'CS', options.bodyPartExamined ?? 'CHEST'),
-    element(0x0020, 0x000d, 'UI', '1.2.826.0.1.3680043.10.2.1'),
+    element(0x0020, 0x000d, 'UI', options.studyInstanceUid ?? '1.2.826.0.1.3680043.10.2.1'),
     element(0x0020, 0x000e, 'UI', '1.2.826.0.1.3680043.10.3.1'),
     element(0x0028, 0x0002, 'US', 1),
     element(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
@@ -67,7 +59,63 @@ export function makeDicom(options: DicomFixtureOptions = {}): Buffer {
     element(0x0028, 0x0103, 'US', 0),
     element(0x7fe0, 0x0010, 'OW', pixels),
   ]);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, metaBody, dataset]);
+  return Buffer.concat([preamble, dataset]);
+}
+
+/** Preamble, "DICM" and the file meta group (with its group length) for one transfer syntax. */
+function part10Header(sop: string, transferSyntaxUid: string): Buffer {
+  const metaBody = Buffer.concat([
+    element(0x0002, 0x0001, 'OB', '\0\u0001'),
+    element(0x0002, 0x0002, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+    element(0x0002, 0x0003, 'UI', sop),
+    element(0x0002, 0x0010, 'UI', transferSyntaxUid),
+  ]);
+  const groupLength = Buffer.alloc(12);
+  groupLength.writeUInt16LE(0x0002, 0);
+  groupLength.writeUInt16LE(0x0000, 2);
+  groupLength.write('UL', 4, 'latin1');
+  groupLength.writeUInt16LE(4, 6);
+  groupLength.writeUInt32LE(metaBody.length, 8);
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), groupLength, metaBody]);
+}
+
+/**
+ * A deflate bomb: a Deflated Explicit VR Little Endian DICOM whose header asks for a small
+ * 512x512 16-bit image but whose data set inflates to `inflatedGiB` GiB of zeros (about 1 MB
+ * of file per GiB). Built from one deflated 64 MiB block repeated: after a full flush each
+ * copy is self-contained, so the file is made in well under a second.
+ */
+export function makeDeflateBombDicom(inflatedGiB = 6): Buffer {
+  const sop = `1.2.826.0.1.3680043.10.1.${Date.now()}`;
+  const pixelHead = Buffer.alloc(12);
+  pixelHead.writeUInt16LE(0x7fe0, 0);
+  pixelHead.writeUInt16LE(0x0010, 2);
+  pixelHead.write('OW', 4, 'latin1');
+  pixelHead.writeUInt32LE(0xfffffffe, 8);
+  const header = Buffer.concat([
+    element(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+    element(0x0008, 0x0018, 'UI', sop),
+    element(0x0008, 0x0060, 'CS', 'CR'),
+    element(0x0028, 0x0002, 'US', 1),
+    element(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+    element(0x0028, 0x0010, 'US', 512),
+    element(0x0028, 0x0011, 'US', 512),
+    element(0x0028, 0x0100, 'US', 16),
+    element(0x0028, 0x0101, 'US', 12),
+    element(0x0028, 0x0102, 'US', 11),
+    element(0x0028, 0x0103, 'US', 0),
+    pixelHead,
+  ]);
+  const flush = { finishFlush: zlib.constants.Z_FULL_FLUSH, level: 9 };
+  const block = zlib.deflateRawSync(Buffer.alloc(64 * 1024 * 1024), flush);
+  const blocks = Array.from({ length: inflatedGiB * 16 }, () => block);
+  // 0x03 0x00: a final, empty fixed-Huffman block ends the stream.
+  return Buffer.concat([
+    part10Header(sop, '1.2.840.10008.1.2.1.99'),
+    zlib.deflateRawSync(header, flush),
+    ...blocks,
+    Buffer.from([0x03, 0x00]),
+  ]);
 }
 
 /** A greyscale PNG gradient (sharp is a dependency of the imaging library). */

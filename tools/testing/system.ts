@@ -14,15 +14,19 @@ import { TEST_REDIS_URL, testDatabaseUrl, uniqueName } from './resources';
  * its ONNX graphs exported, so that the workers run ONNX Runtime (ENGINE=auto) unless told
  * ENGINE=tfjs.
  */
-export type SystemApp = 'gateway' | 'inference-worker' | 'explain-worker';
-const APPS: SystemApp[] = ['gateway', 'inference-worker', 'explain-worker'];
+export type SystemApp = 'gateway' | 'inference-worker' | 'explain-worker' | 'dicom-listener';
+const DEFAULT_APPS: SystemApp[] = ['gateway', 'inference-worker', 'explain-worker'];
 
 export interface SystemOptions {
   modelDir?: string;
   /** Extra environment for all three apps (e.g. short retry delays). */
   env?: Record<string, string>;
+  /** A PostgreSQL server URL (no database) to create the system's database on, e.g. a ThrowawayPostgres. */
+  postgresUrl?: string;
   /** Per-app environment on top of `env`. */
   appEnv?: Partial<Record<SystemApp, Record<string, string>>>;
+  /** Apps to start (default: gateway and both workers; add 'dicom-listener' for DICOM tests). */
+  apps?: SystemApp[];
 }
 
 export interface IssuedClient {
@@ -35,8 +39,14 @@ export interface RunningSystem {
   url: string;
   databaseUrl: string;
   queuePrefix: string;
+  /** The DIMSE port of the DICOM listener (when started). */
+  dicomPort: number;
+  /** The filesystem object store's root (object keys are paths under it) of all the apps. */
+  storageDir: string;
   /** The base URL of one app (the workers serve /health and /metrics). */
   appUrl(app: SystemApp): string;
+  /** Where an app's /metrics is served: the workers' own port, the gateway's METRICS_PORT. */
+  metricsUrl(app: SystemApp): string;
   createClient(name: string, options?: { admin?: boolean }): Promise<IssuedClient>;
   /** Sends a signal to one app (e.g. SIGKILL mid-job) and waits for it to exit. */
   kill(app: SystemApp, signal?: NodeJS.Signals): Promise<void>;
@@ -55,17 +65,27 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   ensureBuilt();
   const { migrate, createClientWithKey, createDataSource, dropDatabase } = await import('@xray/db');
   const work = mkdtempSync(path.join(os.tmpdir(), 'xray-system-'));
-  const databaseUrl = testDatabaseUrl(uniqueName('xray_sys'));
+  const databaseName = uniqueName('xray_sys');
+  const databaseUrl = options.postgresUrl ? `${options.postgresUrl}/${databaseName}` : testDatabaseUrl(databaseName);
   const queuePrefix = uniqueName('xsys');
   await migrate(databaseUrl);
   const modelDir = options.modelDir ?? (await tinyModel(work));
-  const ports = { gateway: await freePort(), 'inference-worker': await freePort(), 'explain-worker': await freePort() };
+  const apps = options.apps ?? DEFAULT_APPS;
+  const ports: Record<SystemApp, number> = {
+    gateway: await freePort(),
+    'inference-worker': await freePort(),
+    'explain-worker': await freePort(),
+    'dicom-listener': await freePort(),
+  };
+  const dicomPort = await freePort();
+  const gatewayMetricsPort = await freePort();
   const url = `http://127.0.0.1:${ports.gateway}`;
+  const storageDir = path.join(work, 'objects');
   const baseEnv: Record<string, string> = {
     REDIS_URL: TEST_REDIS_URL,
     DATABASE_URL: databaseUrl,
     QUEUE_PREFIX: queuePrefix,
-    STORAGE_DIR: path.join(work, 'objects'),
+    STORAGE_DIR: storageDir,
     MODEL_DIR: modelDir,
     PUBLIC_URL: url,
     HOST: '127.0.0.1',
@@ -74,6 +94,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     WEBHOOK_BACKOFF_MS: '200',
     JOB_BACKOFF_MS: '200',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    METRICS_PORT: String(gatewayMetricsPort),
+    DICOM_PORT: String(dicomPort),
     ...options.env,
   };
   const children = new Map<SystemApp, ChildProcess>();
@@ -108,7 +130,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   };
 
   try {
-    await Promise.all(APPS.map((app) => launch(app)));
+    await Promise.all(apps.map((app) => launch(app)));
   } catch (error) {
     await stop();
     throw error;
@@ -118,7 +140,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     url,
     databaseUrl,
     queuePrefix,
+    dicomPort,
+    storageDir,
     appUrl: (app) => `http://127.0.0.1:${ports[app]}`,
+    metricsUrl: (app) => `http://127.0.0.1:${app === 'gateway' ? gatewayMetricsPort : ports[app]}/metrics`,
     async createClient(name, clientOptions = {}) {
       db ??= await openDb();
       const issued = await createClientWithKey(db, { name, admin: clientOptions.admin });
@@ -172,7 +197,8 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now (127.0.0.1). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -6,6 +6,8 @@ export interface ReceivedWebhook {
   rawBody: string;
   body: any;
   status: number;
+  /** Date.now() when the call arrived. */
+  receivedAt: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export class WebhookReceiver {
         } catch {
           body = undefined;
         }
-        this.calls.push({ path, headers: req.headers, rawBody, body, status });
+        this.calls.push({ path, headers: req.headers, rawBody, body, status, receivedAt: Date.now() });
         res.writeHead(status).end();
       });
     });

@@ -1,4 +1,4 @@
-import { runWorkerApp } from '@xray/platform';
+import { runWorkerApp } from '@xray/pipeline';
 import { ExplainWorkerModule } from './worker.module';
 
 /** The explain worker: the `explain` queue, plus /health and /metrics on PORT. */

@@ -4,14 +4,17 @@ import {
   DATA_SOURCE,
   InfraModule,
   OBJECT_STORE,
-  ObservabilityModule,
   QUEUE_TOKENS,
-  QueueDashboardModule,
   REDIS,
   infraReadiness,
+  type TypedQueue,
+} from '@xray/pipeline';
+import {
+  ObservabilityModule,
+  QueueDashboardModule,
   type AppConfig,
   type Logger,
-  type TypedQueue,
+  type StatusEventServer,
 } from '@xray/platform';
 import type { ObjectStore } from '@xray/storage';
 import type { Redis } from 'ioredis';
@@ -19,25 +22,30 @@ import type { DataSource } from 'typeorm';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AuthService } from './auth/auth.service';
+import { DicomExportsModule } from './dicom-exports/dicom-exports.module';
+import { DicomwebModule } from './dicomweb/dicomweb.module';
 import { ErrorFilter } from './errors/error.filter';
 import { EventsModule } from './events/events.module';
 import { InstancesModule } from './instances/instances.module';
 import { StudiesModule } from './studies/studies.module';
 import { WebModule } from './web/web.module';
+import { StudyStableModule } from './study-stable/study-stable.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, statusEvents: StatusEventServer): DynamicModule {
     return {
       module: AppModule,
       imports: [
         InfraModule.forRoot(config, logger),
         ObservabilityModule.forRootAsync({
           app: 'gateway',
+          // Metrics on a port of their own: the API port is what the Ingress publishes.
+          metrics: { port: config.metricsPort, host: process.env.HOST ?? '0.0.0.0' },
           inject: [REDIS, DATA_SOURCE, OBJECT_STORE, ...QUEUE_TOKENS],
           useFactory: (redis: Redis, ds: DataSource, store: ObjectStore, ...queues: TypedQueue<any>[]) => ({
-            readiness: infraReadiness(redis, ds, store),
+            readiness: [...infraReadiness(redis, ds, store), statusEvents.healthCheck()],
             queues,
           }),
         }),
@@ -53,8 +61,11 @@ export class AppModule {
         StudiesModule,
         InstancesModule,
         WebhooksModule,
+        DicomExportsModule,
         EventsModule,
         WebModule,
+        DicomwebModule,
+        StudyStableModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
     };

@@ -7,7 +7,7 @@ import {
   createLogger,
   loadConfig,
   PinoNestLogger,
-  statusEventTransport,
+  StatusEventServer,
   withCorrelationId,
 } from '@xray/platform';
 import { AppModule } from './app.module';
@@ -17,7 +17,8 @@ import { setUpOpenApi } from './swagger';
 async function bootstrap(): Promise<void> {
   const config = loadConfig('gateway');
   const logger = createLogger('gateway', config.logLevel);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+  const statusEvents = new StatusEventServer(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, statusEvents), {
     logger: new PinoNestLogger(logger),
     bodyParser: true,
   });
@@ -36,12 +37,12 @@ async function bootstrap(): Promise<void> {
     },
   );
   setUpOpenApi(app);
-  app.connectMicroservice(statusEventTransport(config));
+  app.connectMicroservice({ strategy: statusEvents });
   await app.startAllMicroservices();
   await app.listen(config.port, process.env.HOST ?? '0.0.0.0');
   closeOnSignals(app, logger, config.shutdownTimeoutMs);
   logger.info(
-    { port: config.port, publicUrl: config.publicUrl, storage: config.storage.kind },
+    { port: config.port, metricsPort: config.metricsPort, publicUrl: config.publicUrl, storage: config.storage.kind },
     `gateway listening on ${config.publicUrl}`,
   );
 }

@@ -5,8 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
+import sharp from 'sharp';
 import { sample } from '@xray/platform';
-import type { StudyDto, WebhookEvent } from '@xray/shared';
+import type { ExplanationLayersDto, StudyDto, WebhookEvent } from '@xray/shared';
 import { makeDicom, makePng, startSystem, WebhookReceiver, type IssuedClient, type RunningSystem } from '@xray/testing';
 import { ApiClient } from './api-client';
 
@@ -68,7 +69,7 @@ async function deliveriesOf(studyId: string, done: (list: any[]) => boolean, sta
 }
 
 async function metricsOf(app: 'gateway' | 'inference-worker' | 'explain-worker'): Promise<string> {
-  return (await fetch(`${system.appUrl(app)}/metrics`)).text();
+  return (await fetch(system.metricsUrl(app))).text();
 }
 
 /** Polls until requests with `key` get `status` (the gateway caches keys for API_KEY_CACHE_MS). */
@@ -167,6 +168,61 @@ describe('a study from upload to signed webhooks', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('serves the maps across depth: the layer list, per-layer heatmaps and the animation (rendered once)', async () => {
+    const done = await api.json<StudyDto>(`/v1/studies/${study.id}`);
+    const id = done.instances[0].id;
+    const depth = await api.json<ExplanationLayersDto>(`/v1/instances/${id}/explanations`);
+    // The tiny test model: target conv2_relu (16x16), animation conv1_relu (32x32) and conv2_relu.
+    expect(depth).toMatchObject({
+      instanceId: id,
+      classIndex: done.instances[0].prediction!.classIndex,
+      targetLayer: 'conv2_relu',
+      animationUrl: `${system.url}/v1/instances/${id}/animation`,
+    });
+    expect(depth.layers.map((l) => [l.name, l.index, l.mapShape, l.target, l.animation])).toEqual([
+      ['conv1_relu', 0, [32, 32], false, true],
+      ['conv2_relu', 1, [16, 16], true, true],
+    ]);
+    expect(depth.layers[0].depth).toBeLessThan(depth.layers[1].depth);
+    expect(depth.layers[1].depth).toBeLessThan(depth.layerCount);
+    for (const layer of depth.layers) {
+      expect(layer.peak.x).toBeLessThan(layer.mapShape[1]);
+      expect(layer.peak.y).toBeLessThan(layer.mapShape[0]);
+      expect(layer.heatmapUrl).toBe(`${system.url}/v1/instances/${id}/heatmap?layer=${layer.name}`);
+      const res = await api.get(`/v1/instances/${id}/heatmap?layer=${layer.name}`);
+      expect([layer.name, res.status, res.headers.get('content-type')]).toEqual([layer.name, 200, 'image/png']);
+      // At the image's own size, like the stored heatmap.
+      const stored = await sharp(
+        Buffer.from(await (await api.get(`/v1/instances/${id}/heatmap`)).arrayBuffer()),
+      ).metadata();
+      const drawn = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+      expect([drawn.width, drawn.height]).toEqual([stored.width, stored.height]);
+    }
+    const unknown = await api.get(`/v1/instances/${id}/heatmap?layer=no_such_layer`);
+    expect([unknown.status, (await unknown.json()).error.code]).toEqual([404, 'NOT_FOUND']);
+
+    const webp = await api.get(`/v1/instances/${id}/animation`);
+    expect([webp.status, webp.headers.get('content-type')]).toEqual([200, 'image/webp']);
+    const webpBytes = Buffer.from(await webp.arrayBuffer());
+    const webpMeta = await sharp(webpBytes, { animated: true }).metadata();
+    expect(webpMeta).toMatchObject({ format: 'webp', pages: 2 });
+    expect(Math.max(webpMeta.width!, webpMeta.pageHeight!)).toBeLessThanOrEqual(384);
+    const again = Buffer.from(await (await api.get(`/v1/instances/${id}/animation`)).arrayBuffer());
+    expect(again.equals(webpBytes)).toBe(true); // the cached object
+    const gif = await api.get(`/v1/instances/${id}/animation`, { Accept: 'image/gif' });
+    expect([gif.status, gif.headers.get('content-type')]).toEqual([200, 'image/gif']);
+    expect(await sharp(Buffer.from(await gif.arrayBuffer()), { animated: true }).metadata()).toMatchObject({
+      format: 'gif',
+      pages: 2,
+    });
+
+    const failed = done.instances[2].id; // never explained (corrupt upload)
+    for (const path of ['explanations', 'animation', 'heatmap?layer=conv1_relu']) {
+      const res = await api.get(`/v1/instances/${failed}/${path}`);
+      expect([path, res.status, (await res.json()).error.code]).toEqual([path, 404, 'NOT_FOUND']);
+    }
+  });
+
   it('runs both workers on ONNX Runtime (ENGINE=auto, the package has model.onnx and gradcam.onnx)', async () => {
     for (const app of ['inference-worker', 'explain-worker'] as const) {
       const { checks } = await system.readiness(app);
@@ -216,6 +272,8 @@ describe('the API contract', () => {
     const other = new ApiClient(system.url, (await system.createClient('hospital-b')).apiKey);
     expect((await other.get(`/v1/studies/${mine.id}`)).status).toBe(404);
     expect((await other.get(`/v1/instances/${mine.instances[0].id}/image`)).status).toBe(404);
+    for (const path of ['explanations', 'animation', 'heatmap?layer=conv1_relu'])
+      expect([path, (await other.get(`/v1/instances/${mine.instances[0].id}/${path}`)).status]).toEqual([path, 404]);
     expect((await other.json('/v1/studies')).items).toEqual([]);
     const body = await (await other.get(`/v1/studies/${mine.id}`)).json();
     expect(body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
@@ -244,11 +302,22 @@ describe('the API contract', () => {
         '/v1/studies',
         '/v1/studies/{id}',
         '/v1/instances/{id}/image',
+        '/v1/instances/{id}/explanations',
+        '/v1/instances/{id}/animation',
         '/v1/webhook-deliveries',
         '/v1/events',
       ]),
     );
     expect((await fetch(`${system.url}/docs`)).status).toBe(200);
+  });
+
+  it("serves the gateway's metrics on METRICS_PORT only: the API port answers 404", async () => {
+    expect((await fetch(`${system.url}/metrics`)).status).toBe(404);
+    const metrics = await fetch(system.metricsUrl('gateway'));
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('xray_http_request_duration_seconds');
+    // The metrics port serves nothing else.
+    expect((await fetch(system.metricsUrl('gateway').replace('/metrics', '/v1/studies'))).status).toBe(404);
   });
 
   it('deletes a study with its results and files', async () => {

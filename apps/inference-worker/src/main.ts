@@ -1,4 +1,4 @@
-import { runWorkerApp } from '@xray/platform';
+import { runWorkerApp } from '@xray/pipeline';
 import { InferenceWorkerModule } from './worker.module';
 
 /** The inference worker: the `inference` queue, plus /health and /metrics on PORT. */

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { workerAppModule, type AppConfig, type Logger } from '@xray/platform';
+import { InferenceHandler, StudyProgressService, workerAppModule } from '@xray/pipeline';
+import type { AppConfig, Logger } from '@xray/platform';
 import { InferenceProcessor } from './inference/inference.processor';
 import { ModelHost } from './model/model-host';
 
@@ -10,6 +11,7 @@ export class InferenceWorkerModule {
       modelHost: ModelHost,
       createModelHost: () => new ModelHost(config, logger),
       processor: InferenceProcessor,
+      providers: [InferenceHandler, StudyProgressService],
     });
   }
 }

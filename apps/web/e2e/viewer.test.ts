@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { BodyPartLabel, InstanceDto, PredictionDto, StudyDto } from '@xray/shared';
+import type { BodyPartLabel, ExplanationLayersDto, InstanceDto, PredictionDto, StudyDto } from '@xray/shared';
 import { makeDicom, startSystem } from '@xray/testing';
-import { checkRegistration, compatibleLabels } from '../src/registration-check';
+import { checkRegistration, compatibleLabels } from '@xray/shared';
 import { ARTIFACTS, collectPageErrors, launchChromium, screenshot } from './browser';
 import { jpegFile, pngFile } from './fixtures';
 
@@ -269,6 +269,73 @@ describe('web viewer in chromium', () => {
     await page.waitForSelector('.grid:not([hidden])');
     await screenshot(page, '07-grid-tablet');
     await page.setViewportSize({ width: 1366, height: 900 });
+  });
+
+  it('steps and plays the Grad-CAM++ layers across depth in single mode; the grid keeps the target layer', async () => {
+    const dicom = byName(firstStudy, 'hand-left.dcm');
+    const depth = await api<ExplanationLayersDto>(`/v1/instances/${dicom.id}/explanations`);
+    const layerRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/heatmap?layer=')) layerRequests.push(new URL(request.url()).search);
+    });
+    await page.locator(`.card[data-instance-id="${dicom.id}"]`).click();
+    await page.keyboard.press('g');
+    await page.waitForSelector('.single:not([hidden]) .layer-strip:not([hidden])');
+    // The tiny test model: conv1_relu (animation), conv2_relu (target and animation); the target first.
+    await expectText(page, '.layer-current .layer-name', 'conv2_relu');
+    await expectText(page, '.layer-current .layer-depth', `depth ${depth.layers[1].depth + 1} of ${depth.layerCount}`);
+    await expectText(page, '.layer-current .layer-depth', '2/2 · target');
+    await eventually(
+      () => page.locator('.layer-list .layer-item').allTextContents(),
+      ['conv1_relu 32×32', 'conv2_relu 16×16 · target'],
+    );
+    await expectHeatmaps(page, 1);
+    const heatmapSrc = () => page.getAttribute('.single .radiograph-heatmap', 'src');
+    const targetSrc = await heatmapSrc();
+
+    await page.keyboard.press('[');
+    await expectText(page, '.layer-current .layer-name', 'conv1_relu');
+    await expectText(
+      page,
+      '.layer-current .layer-depth',
+      `depth ${depth.layers[0].depth + 1} of ${depth.layerCount} · 1/2`,
+    );
+    await eventually(async () => (await heatmapSrc()) !== targetSrc, true);
+    await expectHeatmaps(page, 1);
+    expect(layerRequests).toEqual(['?layer=conv1_relu']);
+    await page.keyboard.press('['); // already the shallowest: stays
+    await expectText(page, '.layer-current .layer-depth', '1/2');
+    await screenshot(page, '07b-single-layer-strip');
+
+    // P plays the animation layers in turn, P again pauses on one.
+    await page.keyboard.press('p');
+    await eventually(() => page.getAttribute('.layer-play', 'aria-pressed'), 'true');
+    await expectText(page, '.layer-play', 'Pause');
+    const seen = new Set<string>();
+    for (const deadline = Date.now() + 5_000; seen.size < 2 && Date.now() < deadline;) {
+      seen.add((await page.locator('.layer-current .layer-name').textContent()) ?? '');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect([...seen].sort()).toEqual(['conv1_relu', 'conv2_relu']);
+    await page.keyboard.press('p');
+    await eventually(() => page.getAttribute('.layer-play', 'aria-pressed'), 'false');
+    const paused = await page.locator('.layer-current .layer-name').textContent();
+    await new Promise((r) => setTimeout(r, 2 * 900 + 200));
+    expect(await page.locator('.layer-current .layer-name').textContent()).toBe(paused);
+
+    await page.keyboard.press(']');
+    await page.keyboard.press(']');
+    await expectText(page, '.layer-current .layer-name', 'conv2_relu');
+    await eventually(heatmapSrc, targetSrc);
+    expect(await page.locator('.app-footer').textContent()).toContain('[ ] shallower/deeper layer');
+
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.grid:not([hidden])');
+    // The grid's heatmap is the target layer's (the same cached image as single mode's target).
+    await eventually(
+      () => page.getAttribute(`.card[data-instance-id="${dicom.id}"] .radiograph-heatmap`, 'src'),
+      targetSrc,
+    );
   });
 
   it('pages through history newest first, finds studies by accession number and flags a registration error', async () => {

@@ -1,5 +1,13 @@
 /** The public API v1, as the browser sees it. Every call carries the signed-in API key. */
-import type { ApiError, InstanceStatus, Priority, StudyDto, StudyPage } from '@xray/shared';
+import type {
+  ApiError,
+  ExplanationLayersDto,
+  InstanceStatus,
+  Priority,
+  StudyDicomDto,
+  StudyDto,
+  StudyPage,
+} from '@xray/shared';
 
 export class ApiRequestError extends Error {
   constructor(
@@ -109,6 +117,16 @@ export class ApiClient {
 
   getStudy(id: string): Promise<StudyDto> {
     return this.getJson<StudyDto>(`/v1/studies/${encodeURIComponent(id)}`);
+  }
+
+  /** The Grad-CAM++ layers across the network's depth (404 until explained). */
+  getExplanations(instanceId: string): Promise<ExplanationLayersDto> {
+    return this.getJson<ExplanationLayersDto>(`/v1/instances/${encodeURIComponent(instanceId)}/explanations`);
+  }
+
+  /** The study's DICOM result objects and where they were sent. */
+  getStudyDicom(id: string): Promise<StudyDicomDto> {
+    return this.getJson<StudyDicomDto>(`/v1/studies/${encodeURIComponent(id)}/dicom`);
   }
 
   /** A PNG from /v1/instances/:id/image|heatmap|overlay (URLs as the API gives them). */

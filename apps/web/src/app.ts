@@ -31,7 +31,12 @@ export function startApp(root: HTMLElement, api: ApiClient, signOut: (notice?: s
     live.refresh(submitted.id);
     state.openStudies([submitted.id], { replace: false, mode: submitted.instances.length > 1 ? 'grid' : 'single' });
   });
-  const viewer = new ViewerPanel(state, cache);
+  const viewer = new ViewerPanel(
+    state,
+    cache,
+    (id) => api.getExplanations(id),
+    (id) => api.getStudyDicom(id),
+  );
   const history = new HistoryPanel(state, api);
   const panels: Record<Tab, HTMLElement> = { upload: upload.element, viewer: viewer.element, history: history.element };
 
@@ -120,6 +125,12 @@ export function startApp(root: HTMLElement, api: ApiClient, signOut: (notice?: s
         if (state.mode !== 'single') return;
         if (factor === 'fit') viewer.single.resetZoom();
         else viewer.single.zoomBy(factor);
+      },
+      stepLayer: (delta) => {
+        if (state.mode === 'single') viewer.single.stepLayer(delta);
+      },
+      toggleLayerAnimation: () => {
+        if (state.mode === 'single') viewer.single.toggleLayerAnimation();
       },
       openSelected: () => state.setMode('single'),
       backToGrid: () => state.setMode('grid'),

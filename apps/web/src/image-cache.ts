@@ -12,13 +12,11 @@ export class ImageCache {
     private readonly maxParallel = 6,
   ) {}
 
-  /** `prepare` post-processes the downloaded image once (for example colouring a heatmap). */
-  get(url: string, prepare?: (blob: Blob) => Promise<Blob>): Promise<string> {
+  /** A blob URL of the image at `url`, downloaded once. */
+  get(url: string): Promise<string> {
     let objectUrl = this.urls.get(url);
     if (!objectUrl) {
-      objectUrl = this.limited(() => this.load(url))
-        .then((blob) => (prepare ? prepare(blob) : blob))
-        .then((blob) => URL.createObjectURL(blob));
+      objectUrl = this.limited(() => this.load(url)).then((blob) => URL.createObjectURL(blob));
       // A failed download is forgotten so that the next render tries again.
       objectUrl.catch(() => this.urls.delete(url));
       this.urls.set(url, objectUrl);

@@ -12,6 +12,8 @@ function press(
     toggleMode: () => calls.push('mode'),
     toggleAnnotations: () => calls.push('annotations'),
     zoom: (f) => calls.push(`zoom ${f}`),
+    stepLayer: (d) => calls.push(`layer ${d}`),
+    toggleLayerAnimation: () => calls.push('play'),
     openSelected: () => calls.push('open'),
     backToGrid: () => calls.push('grid'),
   };
@@ -32,6 +34,9 @@ describe('handleShortcut', () => {
     ['a', 'annotations'],
     ['+', 'zoom 1.25'],
     ['0', 'zoom fit'],
+    ['[', 'layer -1'],
+    [']', 'layer 1'],
+    ['p', 'play'],
     ['Enter', 'open'],
     ['Escape', 'grid'],
   ])('%s -> %s', (key, call) => {

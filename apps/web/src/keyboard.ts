@@ -5,12 +5,15 @@ export interface ShortcutActions {
   toggleMode(): void;
   toggleAnnotations(): void;
   zoom(factor: number | 'fit'): void;
+  /** Single mode's layer strip: shallower (-1) / deeper (+1) layer. */
+  stepLayer(delta: number): void;
+  toggleLayerAnimation(): void;
   openSelected(): void;
   backToGrid(): void;
 }
 
 export const SHORTCUT_HELP =
-  '← → previous/next · H heatmap · G single/grid · A hide annotations · + − 0 zoom · Enter open · Esc back to grid';
+  '← → previous/next · H heatmap · [ ] shallower/deeper layer · P play/pause layers · G single/grid · A hide annotations · + − 0 zoom · Enter open · Esc back to grid';
 
 const TEXT_INPUTS = new Set(['text', 'search', 'password', 'email', 'url', 'number', 'tel']);
 
@@ -59,6 +62,16 @@ export function handleShortcut(event: KeyboardEvent, actions: ShortcutActions): 
       return true;
     case '0':
       actions.zoom('fit');
+      return true;
+    case '[':
+      actions.stepLayer(-1);
+      return true;
+    case ']':
+      actions.stepLayer(1);
+      return true;
+    case 'p':
+    case 'P':
+      actions.toggleLayerAnimation();
       return true;
     case 'Enter':
       actions.openSelected();

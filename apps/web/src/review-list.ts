@@ -1,6 +1,6 @@
 /** The list of images under review: flattening studies, filtering and sorting. Pure, no DOM. */
 import type { ConfidenceBand, InstanceDto, StudyDto } from '@xray/shared';
-import { checkRegistration } from './registration-check';
+import { checkRegistration } from '@xray/shared';
 
 export interface ReviewItem {
   study: StudyDto;

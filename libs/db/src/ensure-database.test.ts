@@ -2,6 +2,7 @@ import net from 'node:net';
 import { Client } from 'pg';
 import { testDatabaseUrl, uniqueName } from '@xray/testing';
 import { dropDatabase, ensureDatabase, migrate } from './data-source';
+import { MIGRATIONS } from './migrations';
 
 /**
  * A proxy to the local Postgres that behaves like managed Postgres for an app user: any
@@ -85,7 +86,7 @@ describe('ensureDatabase and migrate', () => {
 
   it('migrates an existing database when the user may not connect to the maintenance database', async () => {
     expect(await ensureDatabase(viaProxy(name))).toBe(false);
-    expect(await migrate(viaProxy(name))).toEqual(['InitialSchema1764280000000', 'PredictionWarnings1765100000000']);
+    expect(await migrate(viaProxy(name))).toEqual(MIGRATIONS.map((m) => m.name));
     expect(proxy.refused).toEqual([]);
   });
 

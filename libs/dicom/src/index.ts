@@ -1,1 +1,13 @@
-export {};
+export * from './results';
+export * from './export';
+export * from './header';
+export * from './part10';
+export * from './sop-classes';
+export * from './header-prefix';
+export * from './store-outcome';
+export * from './listener/association-policy';
+export * from './listener/presentation-contexts';
+export * from './listener/listener-metrics';
+export * from './listener/dicom-listener';
+export * from './stow/multipart-related';
+export * from './stow/store-response';

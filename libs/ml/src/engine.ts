@@ -1,4 +1,5 @@
 import type { ConfidenceBand, LabelProbability } from '@xray/shared';
+import type { LayerMaps } from './gradcam/layer-maps';
 import type { ModelCard } from './model-card';
 import type { OodResult } from './ood/ood-model';
 
@@ -45,5 +46,7 @@ export interface InferenceEngine {
   classify(batch: Float32Array[]): Promise<Classification[]>;
   /** Explains `classIndex` (default: the predicted class) at `layer` (default: the card's target layer). */
   explain(input: Float32Array, options?: { classIndex?: number; layer?: string }): Promise<GradCamMap>;
+  /** Explains `classIndex` at the target layer and the animation layers together (one backward pass). */
+  explainAcrossDepth(input: Float32Array, options?: { classIndex?: number }): Promise<LayerMaps>;
   dispose(): Promise<void>;
 }

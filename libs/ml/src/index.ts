@@ -1,3 +1,5 @@
+// Model serving: what the workers load at run time. Offline tools (Keras import, ONNX export,
+// training) live in @xray/model-tools, so a worker never loads them.
 export * from './model-card';
 export * from './engine';
 export * from './ood';
@@ -6,13 +8,12 @@ export * from './package/card-validation';
 export * from './package/model-package';
 export * from './tfjs/backend';
 export * from './tfjs/tfjs-engine';
+export * from './tfjs/wasm-gradients';
 export * from './onnx';
 export * from './gradcam/gradcam-plus-plus';
 export * from './gradcam/split-model';
-export * from './keras/import-keras';
-export * from './architectures/densenet201';
-export * from './architectures/mobilenetv2';
-export * from './architectures/backbone';
+export * from './gradcam/card-defaults';
+export * from './gradcam/layer-maps';
+export * from './gradcam/layer-maps-file';
 export * from './render/heatmap';
-export * from './testing';
-export * from './training';
+export * from './render/animation';

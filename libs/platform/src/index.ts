@@ -5,4 +5,3 @@ export * from './lifecycle/shutdown';
 export * from './observability';
 export * from './events/status-events';
 export * from './threads';
-export * from './nest';

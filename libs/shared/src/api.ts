@@ -100,7 +100,51 @@ export interface WebhookEvent {
   id: string;
   type: WebhookEventType;
   createdAt: string;
-  data: { study: StudyDto };
+  /** `dicom` on study.completed: the DICOM result objects the study gets (UIDs are known before they are built). */
+  data: { study: StudyDto; dicom?: StudyDicomObjectsDto };
+}
+
+/** A DICOM result object: the study's Comprehensive SR or an instance's Grad-CAM++ Secondary Capture. */
+export interface DicomObjectRefDto {
+  kind: 'sr' | 'sc';
+  sopInstanceUid: string;
+  /** The source instance of an SC; null for the SR. */
+  instanceId: string | null;
+  /** GET it as application/dicom (once built). */
+  url: string;
+}
+
+/** One DICOM object's delivery to one destination (GET /v1/exports). */
+export interface DicomDeliveryDto {
+  id: string;
+  studyId: string;
+  sopInstanceUid: string;
+  kind: 'sr' | 'sc';
+  instanceId: string | null;
+  destination: { id: string; transport: 'dimse' | 'stow'; target: string; removed: boolean };
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+/** A study's DICOM object with whether it is built and where it went (GET /v1/studies/:id/dicom). */
+export interface StudyDicomObjectDto extends DicomObjectRefDto {
+  built: boolean;
+  deliveries: Array<Omit<DicomDeliveryDto, 'studyId' | 'sopInstanceUid' | 'kind' | 'instanceId'>>;
+}
+
+export interface StudyDicomDto {
+  /** Null until the study completed. */
+  studyInstanceUid: string | null;
+  objects: StudyDicomObjectDto[];
+}
+
+export interface StudyDicomObjectsDto {
+  /** The study the objects are filed in: the source study, or one derived from the study id for PNG/JPEG uploads. */
+  studyInstanceUid: string;
+  objects: DicomObjectRefDto[];
 }
 
 /** Live status event (workers -> gateway over @nestjs/microservices, gateway -> viewer over SSE). */

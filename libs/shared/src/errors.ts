@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 'The upload exceeds the size limit.',
   UNSUPPORTED_MEDIA_TYPE: 'The upload is not a supported image type.',
   RATE_LIMITED: 'Too many requests.',
+  NOT_READY: 'Not processed yet; try again later.',
+  SERVICE_UNAVAILABLE: 'A dependency is down; try again later.',
   CONFIG_INVALID: 'The configuration is invalid.',
   INTERNAL: 'Internal error.',
 } as const;

@@ -5,3 +5,5 @@ export * from './preprocessing';
 export * from './queues';
 export * from './api';
 export * from './random';
+export * from './registration-check';
+export * from './explanations';

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, unlink, writeFile, access } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile, access } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashingStream } from './hashing';
-import { ObjectNotFoundError, type ObjectStore, type StoredObject } from './object-store';
+import { ObjectNotFoundError, type ListedObject, type ObjectStore, type StoredObject } from './object-store';
+
+const TEMP_SUFFIX = '.tmp';
 
 /** Objects as files under `root`. Writes go to a temp file renamed into place (atomic). */
 export class FsObjectStore implements ObjectStore {
@@ -25,13 +27,14 @@ export class FsObjectStore implements ObjectStore {
   async put(key: string, body: Readable | Buffer): Promise<StoredObject> {
     const file = this.file(key);
     await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.${randomUUID()}.tmp`;
+    const temp = `${file}.${randomUUID()}${TEMP_SUFFIX}`;
     const hasher = new HashingStream();
     try {
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, hasher, createWriteStream(temp));
       await rename(temp, file);
     } catch (error) {
       await rm(temp, { force: true });
+      await this.removeEmptyParents(file);
       throw error;
     }
     return { key, size: hasher.size, sha256: hasher.digest() };
@@ -60,13 +63,64 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await unlink(this.file(key)).catch((error: NodeJS.ErrnoException) => {
+    const file = this.file(key);
+    await unlink(file).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
+    await this.removeEmptyParents(file);
   }
 
   async deletePrefix(prefix: string): Promise<void> {
-    await rm(this.file(prefix.replace(/\/+$/, '')), { recursive: true, force: true });
+    const dir = this.file(prefix.replace(/\/+$/, ''));
+    await rm(dir, { recursive: true, force: true });
+    await this.removeEmptyParents(dir);
+  }
+
+  /** Folders left empty by a delete go too (a refused upload leaves no empty study folder). */
+  private async removeEmptyParents(file: string): Promise<void> {
+    for (let dir = path.dirname(file); dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) {
+      try {
+        await rmdir(dir); // fails unless empty: another object lives there, stop
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    for await (const { file, modifiedAt } of this.walk(this.file(prefix.replace(/\/+$/, ''))))
+      if (!file.endsWith(TEMP_SUFFIX))
+        yield { key: path.relative(this.root, file).split(path.sep).join('/'), modifiedAt };
+  }
+
+  async removeIncomplete(before: Date): Promise<number> {
+    let removed = 0;
+    for await (const { file, modifiedAt } of this.walk(this.root))
+      if (file.endsWith(TEMP_SUFFIX) && modifiedAt < before) {
+        await rm(file, { force: true });
+        await this.removeEmptyParents(file);
+        removed++;
+      }
+    return removed;
+  }
+
+  private async *walk(dir: string): AsyncGenerator<{ file: string; modifiedAt: Date }> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) yield* this.walk(file);
+      else if (entry.isFile()) {
+        const info = await stat(file).catch(() => undefined); // removed meanwhile
+        if (info) yield { file, modifiedAt: info.mtime };
+      }
+    }
   }
 
   async check(): Promise<void> {

@@ -26,6 +26,18 @@ export interface ObjectStore {
   deletePrefix(prefix: string): Promise<void>;
   /** Throws when the store cannot be used (readiness check). */
   check(): Promise<void>;
+  /** Every stored object under a prefix with its last change (maintenance sweeps; unfinished writes excluded). */
+  list(prefix: string): AsyncIterable<ListedObject>;
+  /**
+   * Removes writes that never finished and started before `before` (a process killed mid-upload):
+   * `*.tmp` files on the filesystem, incomplete multipart uploads on S3. Returns how many.
+   */
+  removeIncomplete(before: Date): Promise<number>;
+}
+
+export interface ListedObject {
+  key: string;
+  modifiedAt: Date;
 }
 
 export class ObjectNotFoundError extends Error {

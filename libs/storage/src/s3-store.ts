@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { Client } from 'minio';
 import type { BucketItem } from 'minio';
 import { HashingStream } from './hashing';
-import { ObjectNotFoundError, type ObjectStore, type StoredObject } from './object-store';
+import { ObjectNotFoundError, type ListedObject, type ObjectStore, type StoredObject } from './object-store';
 
 export interface S3StoreOptions {
   endPoint: string;
@@ -125,6 +125,25 @@ export class S3ObjectStore implements ObjectStore {
 
   async check(): Promise<void> {
     await this.ensureBucket();
+  }
+
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    const listing = this.client.listObjectsV2(this.bucket, prefix.replace(/\/*$/, '/'), true);
+    for await (const item of listing as AsyncIterable<BucketItem>)
+      if (item.name) yield { key: item.name, modifiedAt: item.lastModified ?? new Date(0) };
+  }
+
+  async removeIncomplete(before: Date): Promise<number> {
+    await this.ensureBucket();
+    const stale: string[] = [];
+    const uploads = this.client.listIncompleteUploads(this.bucket, '', true) as AsyncIterable<{
+      key: string;
+      initiated: Date;
+    }>;
+    for await (const upload of uploads) if (upload.initiated < before) stale.push(upload.key);
+    // removeIncompleteUpload aborts every unfinished upload of that key.
+    for (const key of new Set(stale)) await this.client.removeIncompleteUpload(this.bucket, key);
+    return stale.length;
   }
 }
 

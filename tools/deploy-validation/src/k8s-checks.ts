@@ -132,11 +132,31 @@ export function k8sProblems(objects: K8sObject[], options: K8sCheckOptions = {})
       `${app}: no PodDisruptionBudget selecting its pods`,
     );
 
-    const podMonitor = objects.find((o) => o.kind === 'PodMonitor');
-    check(selects(podMonitor?.spec.selector.matchLabels), `${app}: not selected by the PodMonitor`);
+    const { metricsPath, metricsPortName } = APPS[app];
+    if (metricsPortName === 'metrics') {
+      const metricsPort = Number(env.METRICS_PORT ?? CONFIG_SCHEMA.metricsPort.default);
+      check(
+        c.ports?.some((p: any) => p.name === 'metrics' && p.containerPort === metricsPort),
+        `${app}: no port "metrics" on ${metricsPort} (METRICS_PORT), where the app serves ${metricsPath}`,
+      );
+      // The Ingress routes Services: a Service port onto the metrics port would publish it.
+      for (const service of objects.filter((o) => o.kind === 'Service' && selects(o.spec.selector)))
+        check(
+          !service.spec.ports?.some((p: any) => p.targetPort === 'metrics' || p.targetPort === metricsPort),
+          `${app}: Service ${service.metadata.name} exposes the metrics port`,
+        );
+    }
+    const endpoints = objects
+      .filter((o) => o.kind === 'PodMonitor' && selects(o.spec.selector.matchLabels))
+      .flatMap((o) => o.spec.podMetricsEndpoints ?? []);
+    check(endpoints.length > 0, `${app}: not selected by a PodMonitor`);
     check(
-      podMonitor?.spec.podMetricsEndpoints?.some((e: any) => e.port === 'http' && e.path === APPS[app].metricsPath),
-      `${app}: PodMonitor does not scrape ${APPS[app].metricsPath} on port http`,
+      endpoints.some((e: any) => e.port === metricsPortName && e.path === metricsPath),
+      `${app}: no PodMonitor scrapes ${metricsPath} on port ${metricsPortName}`,
+    );
+    check(
+      endpoints.every((e: any) => e.port === metricsPortName),
+      `${app}: a PodMonitor scrapes a port other than ${metricsPortName}, where ${metricsPath} is not served`,
     );
   }
 

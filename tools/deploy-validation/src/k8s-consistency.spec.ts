@@ -46,6 +46,22 @@ describe('drift in a manifest is reported', () => {
     ]);
   });
 
+  it("the gateway's metrics port missing, exposed by its Service, or scraped on the API port", () => {
+    expect(drifted('dev', (o) => container(o, 'gateway').ports.splice(1, 1))).toEqual([
+      expect.stringContaining('gateway: no port "metrics" on 9464 (METRICS_PORT)'),
+    ]);
+    const problems = drifted('dev', (o) => {
+      find(o, 'Service', 'gateway')!.spec.ports.push({ name: 'metrics', port: 9464, targetPort: 'metrics' });
+      find(o, 'Deployment', 'gateway')!.spec.template.metadata.labels['xray.io/metrics'] = 'true';
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'gateway: Service gateway exposes the metrics port',
+        expect.stringContaining('gateway: a PodMonitor scrapes a port other than metrics'),
+      ]),
+    );
+  });
+
   it('an env var no app reads, a secret in the ConfigMap, a value the app rejects', () => {
     const problems = drifted('dev', (o) => {
       const configMap = o.find((x) => x.kind === 'ConfigMap')!;

@@ -5,11 +5,12 @@ import { databaseUrl, migrateDatabase } from './migrate';
 interface CreateOptions {
   name: string;
   admin?: boolean;
+  webhookUrl?: string;
   json?: boolean;
 }
 
 /** Runs `work` with a one-connection data source on DATABASE_URL. */
-async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T> {
   const { createDataSource } = await import('@xray/db');
   const ds = createDataSource(databaseUrl(), { poolSize: 1 });
   await ds.initialize();
@@ -18,6 +19,17 @@ async function withDatabase<T>(work: (ds: DataSource) => Promise<T>): Promise<T>
   } finally {
     await ds.destroy();
   }
+}
+
+/** A client's default webhook URL must be http(s); the gateway checks its target when it sends. */
+export function checkWebhookUrl(raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`--webhook-url: not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('--webhook-url must be http(s)');
 }
 
 /** What an operator needs to know after revoking or rotating: the gateway caches keys briefly. */
@@ -34,12 +46,18 @@ export function register(program: Command): void {
     .description('create a client with an API key and a webhook signing secret (shown once)')
     .requiredOption('--name <name>', 'client name, e.g. the hospital system')
     .option('--admin', 'an admin key (operations endpoints: all webhook deliveries, /admin/queues)')
+    .option('--webhook-url <url>', "the client's default webhook URL (DICOM studies, submissions without callbackUrl)")
     .option('--json', 'print JSON')
     .action(async (options: CreateOptions) => {
+      if (options.webhookUrl !== undefined) checkWebhookUrl(options.webhookUrl);
       // Migrates first, so that it also works on a fresh install.
       await migrateDatabase((line) => (options.json ? undefined : console.error(line)));
-      const { createClientWithKey } = await import('@xray/db');
-      const issued = await withDatabase((ds) => createClientWithKey(ds, { name: options.name, admin: options.admin }));
+      const { createClientWithKey, setClientWebhookUrl } = await import('@xray/db');
+      const issued = await withDatabase(async (ds) => {
+        const created = await createClientWithKey(ds, { name: options.name, admin: options.admin });
+        if (options.webhookUrl) await setClientWebhookUrl(ds, created.clientId, options.webhookUrl);
+        return created;
+      });
       if (options.json) {
         console.log(
           JSON.stringify({

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { loadModelPackage, nestedKeras2H5, writeTinyTestModelPackage } from '@xray/ml';
+import { loadModelPackage } from '@xray/ml';
+import { writeTinyTestModelPackage } from '@xray/ml/testing';
+import { nestedKeras2H5 } from '@xray/model-tools/testing';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..', '..');

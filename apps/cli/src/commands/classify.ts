@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { decodeImage, toModelInput, type DecodedImage } from '@xray/imaging';
 import { createEngine, type InferenceEngine, OUT_OF_DISTRIBUTION } from '@xray/ml';
 import { XrayError } from '@xray/shared';
-import { DEFAULT_MODEL_DIR, progressDisplay } from './train';
+import { progressDisplay } from './progress-display';
+import { configuredEngine, DEFAULT_MODEL_DIR } from './serving-model';
 
 /** Opens the model package with the configured engine (ENGINE=onnx|tfjs|auto), with a clear error when absent. */
 export async function openEngine(modelDir: string, quiet: boolean): Promise<InferenceEngine> {
@@ -16,6 +17,7 @@ export async function openEngine(modelDir: string, quiet: boolean): Promise<Infe
     );
   }
   return createEngine(modelDir, {
+    engine: configuredEngine(),
     logger: {
       info: (f: any) =>
         quiet ||

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { groupedSplit, parseLabelsCsv, readModelCard } from '@xray/ml';
+import { readModelCard } from '@xray/ml';
+import { groupedSplit, parseLabelsCsv } from '@xray/model-tools';
 import { BODY_PART_LABELS } from '@xray/shared';
 import { describeWithShared, sharedPath } from '@xray/testing';
 import { buildProgram } from '../main';

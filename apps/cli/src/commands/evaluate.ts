@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { createTfjsEngine, evaluateModel, type EvaluationReport } from '@xray/ml';
-import { DEFAULT_MODEL_DIR, progressDisplay, servingPreprocess } from './train';
+import { createTfjsEngine } from '@xray/ml';
+import { evaluateModel, type EvaluationReport } from '@xray/model-tools';
+import { progressDisplay } from './progress-display';
+import { DEFAULT_MODEL_DIR, servingPreprocess } from './serving-model';
 
 interface EvaluateOptions {
   model: string;

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { defaultAnimationLayers, readLayerNames, renderAnimation, renderHeatmapPng, renderOverlayPng } from '@xray/ml';
+import { renderAnimation, renderHeatmapPng, renderOverlayPng } from '@xray/ml';
 import { XrayError } from '@xray/shared';
 import { openEngine, prepareImage } from './classify';
-import { DEFAULT_MODEL_DIR } from './train';
+import { DEFAULT_MODEL_DIR } from './serving-model';
 
 interface ExplainOptions {
   model: string;
@@ -46,14 +46,12 @@ export function register(program: Command): void {
         if (out) await writeFile(out, await renderOverlayPng(cam, spec, image));
         if (options.heatmap) await writeFile(options.heatmap, await renderHeatmapPng(cam, spec, image));
         if (options.animate) {
-          // The card's layers, else the known ones for DenseNet/MobileNetV2 networks.
-          const layers =
-            engine.card.gradcam.animationLayers ?? defaultAnimationLayers(await readLayerNames(options.model));
-          if (!layers?.length)
+          // The card's animation layers, else the known ones for DenseNet/MobileNetV2 networks: one backward pass
+          // (on ONNX Runtime, gradcam.onnx's extra outputs), as the explain worker computes them.
+          const depth = await engine.explainAcrossDepth(input, { classIndex: prediction.classIndex });
+          const cams = depth.maps.filter((m) => depth.animationLayers.includes(m.layer));
+          if (!cams.length)
             throw new XrayError('MODEL_INVALID', 'the model card lists no gradcam.animationLayers to animate');
-          const cams = [];
-          for (const layer of layers)
-            cams.push(await engine.explain(input, { classIndex: prediction.classIndex, layer }));
           await writeFile(
             options.animate,
             await renderAnimation(cams, spec, image, {

@@ -1,8 +1,9 @@
-/** @jest-environment <rootDir>/../../libs/ml/src/onnx/__fixtures__/ort-environment.js */
+/** @jest-environment <rootDir>/../../libs/model-tools/testing/ort-environment.js */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, writeTinyTestModelPackage, type ModelCard } from '@xray/ml';
+import { createEngine, type ModelCard } from '@xray/ml';
+import { writeTinyTestModelPackage } from '@xray/ml/testing';
 import { runCli } from '../testing/run-cli';
 
 describe('xray export-onnx', () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { exportOnnxPackage, initTfjsBackend } from '@xray/ml';
-import { progressDisplay } from './train';
+import { initTfjsBackend } from '@xray/ml';
+import { exportOnnxPackage } from '@xray/model-tools';
+import { progressDisplay } from './progress-display';
 
 export function register(program: Command): void {
   program

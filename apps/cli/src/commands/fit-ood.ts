@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
 import { BODY_PART_LABELS, XrayError } from '@xray/shared';
-import {
-  attachOodModel,
-  DEFAULT_OOD_FIT,
-  DEFAULT_TRAINING,
-  fitOodOnSplit,
-  HEAD_LAYER_NAMES,
-  initTfjsBackend,
-  loadModelPackage,
-} from '@xray/ml';
-import { numberOption, progressDisplay, servingPreprocess } from './train';
+import { initTfjsBackend, loadModelPackage } from '@xray/ml';
+import { attachOodModel, DEFAULT_OOD_FIT, DEFAULT_TRAINING, fitOodOnSplit, HEAD_LAYER_NAMES } from '@xray/model-tools';
+import { numberOption } from './train';
+import { progressDisplay } from './progress-display';
+import { servingPreprocess } from './serving-model';
 
 interface FitOodOptions {
   model: string;

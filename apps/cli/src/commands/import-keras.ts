@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { importKeras, initTfjsBackend, parseLabels, type KerasImportOptions } from '@xray/ml';
+import { initTfjsBackend } from '@xray/ml';
+import { importKeras, parseLabels, type KerasImportOptions } from '@xray/model-tools';
 import type { Normalization, ResizeMode } from '@xray/shared';
 
 interface ImportOptions {

@@ -1,4 +1,4 @@
-import { progressDisplay } from './train';
+import { progressDisplay } from './progress-display';
 
 describe('progress display without a terminal', () => {
   const isTTY = process.stderr.isTTY;

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadModelPackage, writeTinyTestModelPackage } from '@xray/ml';
+import { loadModelPackage } from '@xray/ml';
+import { writeTinyTestModelPackage } from '@xray/ml/testing';
 import { runCli } from '../testing/run-cli';
 
 /**

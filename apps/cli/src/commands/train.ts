@@ -1,10 +1,9 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
-import { BODY_PART_LABELS, type Normalization, type PreprocessingSpec, type ResizeMode, XrayError } from '@xray/shared';
-import { decodeImage, toModelInput } from '@xray/imaging';
+import { BODY_PART_LABELS, type Normalization, type ResizeMode, XrayError } from '@xray/shared';
+import { initTfjsBackend, knownTargetLayer, saveModelPackage } from '@xray/ml';
 import {
   DEFAULT_FINE_TUNE,
   attachOodModel,
@@ -12,62 +11,15 @@ import {
   DEFAULT_TRAINING,
   fitOodOnSplit,
   HEAD_LAYER_NAMES,
-  initTfjsBackend,
   loadTrainingBackbone,
   renderModelCardMarkdown,
-  saveModelPackage,
   trainClassifier,
   type ClassWeighting,
   type TrainingConfig,
   type TrainingEvent,
-} from '@xray/ml';
-
-/** The shipped model, as the workers find it (MODEL_DIR, relative to the working directory). */
-export const DEFAULT_MODEL_DIR = process.env.MODEL_DIR ?? 'models/bodypart';
-
-/** The serving path, used by training and evaluation alike: bytes -> decodeImage -> toModelInput. */
-export async function servingPreprocess(bytes: Uint8Array, spec: PreprocessingSpec): Promise<Float32Array> {
-  return toModelInput(await decodeImage(bytes), spec);
-}
-
-/** A progress display: a cli-progress bar on a terminal, otherwise a plain line every few percent. */
-export function progressDisplay(title: string): {
-  update(done: number, total: number, detail?: string): void;
-  stop(): void;
-} {
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar({
-      format: `${title} [{bar}] {value}/{total} {percentage}% ETA {eta_formatted} {detail}`,
-      stream: process.stderr,
-      etaBuffer: 50,
-    });
-    let started = false;
-    return {
-      update(done, total, detail = '') {
-        if (!started) bar.start(total, 0, { detail });
-        started = true;
-        bar.setTotal(total);
-        bar.update(done, { detail });
-      },
-      stop: () => started && bar.stop(),
-    };
-  }
-  let start: { at: number; done: number } | undefined; // the first update: a display may be created long before its phase starts
-  let lastPercent = -1;
-  return {
-    update(done, total, detail = '') {
-      start ??= { at: Date.now(), done };
-      const percent = Math.floor((100 * done) / Math.max(1, total));
-      if (percent < lastPercent + 5 && done < total) return;
-      lastPercent = percent;
-      const eta = done > start.done ? (((Date.now() - start.at) / (done - start.done)) * (total - done)) / 1000 : NaN;
-      process.stderr.write(
-        `${title} ${done}/${total} ${percent}% ETA ${Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '?'} ${detail}\n`,
-      );
-    },
-    stop: () => undefined,
-  };
-}
+} from '@xray/model-tools';
+import { servingPreprocess } from './serving-model';
+import { progressDisplay } from './progress-display';
 
 /** Parses a numeric option; a bad value is a clear error, not a NaN deep inside training. */
 export function numberOption(name: string, value: string, min: number, integer = false): number {
@@ -300,7 +252,8 @@ export function register(program: Command): void {
         architecture: `${options.backboneName}${config.fineTune ? ` fine-tuned from ${config.fineTune.fromLayer}` : ''} cut at ${options.layer} + GlobalAveragePooling2D + ${config.head.hiddenUnits > 0 ? `Dense(${config.head.hiddenUnits}, relu) + ` : ''}Dense(${BODY_PART_LABELS.length}, softmax)`,
         preprocessing: backbone.spec,
         labels: [...BODY_PART_LABELS],
-        gradcam: { targetLayer: options.layer },
+        // DenseNet201 explains at conv5_block30_concat (the seed's choice) rather than the cut layer.
+        gradcam: { targetLayer: knownTargetLayer(result.model.layers.map((l) => l.name)) ?? options.layer },
         bands: config.bands,
         temperature: result.temperature,
         training: {

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { decodeImage, renderPng } from '@xray/imaging';
+import { decodeLayerMaps } from '@xray/ml';
 import { loadConfig } from '@xray/platform';
 import { makePng, requireBuilt, whenReady, writeTinyOnnxTestModel } from '@xray/testing';
 import type { ModelHost as ModelHostType } from './model-host';
@@ -32,6 +33,10 @@ async function explainWith(modelDir: string, engine: string) {
     const result = await host.explain({ image: png, classIndex: 3, modelSha256: host.info.sha256 });
     if (!result.ok) throw new Error(result.message);
     expect(Buffer.from(result.heatmapPng).subarray(0, 4).equals(PNG_MAGIC)).toBe(true);
+    // The maps across depth come with it: the target layer's and the card's animation layers'.
+    const depth = decodeLayerMaps(result.layerMaps);
+    expect(depth.header.targetLayer).toBe(result.layer);
+    expect(depth.maps.map((m) => m.layer)).toContain(result.layer);
     return { runtime, warnings, layer: result.layer };
   } finally {
     await host.close();

@@ -53,7 +53,7 @@ export class ModelHost {
   async explain(request: ExplainRequest): Promise<ExplainResponse> {
     const explained = await this.model.call(request);
     if (!explained.ok) return explained;
-    const { cam, image, modelMs, stages } = explained;
+    const { cam, image, layerMaps, modelMs, stages } = explained;
     const started = performance.now();
     const pngs = await this.renderer.call({ cam, image, spec: this.info.preprocessing }, [
       image.pixels.buffer as ArrayBuffer,
@@ -62,6 +62,7 @@ export class ModelHost {
     return {
       ok: true,
       layer: cam.layer,
+      layerMaps,
       ...pngs,
       modelMs,
       stages: { ...stages, renderPng: performance.now() - started },

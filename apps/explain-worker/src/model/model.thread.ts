@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { decodeImage, toModelInput } from '@xray/imaging';
-import { createEngine, createTfjsEngine, type EngineChoice, type InferenceEngine } from '@xray/ml';
+import { createEngine, createTfjsEngine, encodeLayerMaps, type EngineChoice, type InferenceEngine } from '@xray/ml';
 import { serveThread, type ModelRuntime, type ModelThreadData, type RuntimeMemory } from '@xray/platform';
 import { isXrayError } from '@xray/shared';
 import type { ExplainRequest, GradCamResponse, ModelInfo } from './protocol';
@@ -11,7 +11,8 @@ const quiet = { info: () => undefined }; // the main thread logs the engine once
 
 /**
  * The explain model thread: decode with the card's preprocessing, Grad-CAM++ at the card's
- * target layer (the render thread draws the PNGs). The engine is the one ENGINE chooses, as
+ * target layer and animation layers (one backward pass; the maps across depth are encoded
+ * here, a few KB), the render thread draws the PNGs. The engine is the one ENGINE chooses, as
  * for the prediction; an ONNX package without a Grad-CAM++ graph is explained with tfjs.
  */
 serveThread<ExplainRequest, GradCamResponse>(async () => {
@@ -50,8 +51,11 @@ serveThread<ExplainRequest, GradCamResponse>(async () => {
       const inputStarted = performance.now();
       const input = await toModelInput(decoded, spec);
       const modelStarted = performance.now();
-      const cam = await explainer.explain(input, { classIndex });
+      // The target layer and the animation layers in one pass; the heatmap is the target's.
+      const depth = await explainer.explainAcrossDepth(input, { classIndex });
+      const cam = depth.maps.find((m) => m.layer === depth.targetLayer)!;
       const modelMs = performance.now() - modelStarted;
+      const layerMaps = encodeLayerMaps(depth, decoded, spec);
       // Own copies (the decoder's and the engine's arrays may be views on larger buffers): transferred to the main thread.
       const pixels = new Uint8Array(decoded.pixels);
       const map = new Float32Array(cam.map);
@@ -59,12 +63,13 @@ serveThread<ExplainRequest, GradCamResponse>(async () => {
       return {
         result: {
           ok: true,
-          cam: { ...cam, map },
+          cam: { classIndex: cam.classIndex, layer: cam.layer, mapShape: cam.mapShape, map },
+          layerMaps,
           image: { pixels, width: decoded.width, height: decoded.height },
           modelMs,
           stages,
         },
-        transfer: [pixels.buffer as ArrayBuffer, map.buffer as ArrayBuffer],
+        transfer: [pixels.buffer as ArrayBuffer, map.buffer as ArrayBuffer, layerMaps.buffer as ArrayBuffer],
       };
     },
     // tfjs's own count of live tensors and bytes, sent back with every answer (metrics); ONNX Runtime has no such count.
@@ -84,7 +89,7 @@ async function gradCamEngine(
   const { engine: kind, backend, threads } = engine.info;
   if (kind !== 'onnx' || engine.card.onnx?.gradcam)
     return { explainer: engine, runtime: { engine: kind, backend, threads } };
-  const explainer = await createTfjsEngine(modelDir, { logger: quiet });
+  const explainer = await createTfjsEngine(modelDir, { logger: quiet, card: engine.card });
   const fallback = `the ONNX package has no Grad-CAM++ graph for layer '${engine.card.gradcam.targetLayer}': explanations run on tfjs (${explainer.info.backend})`;
   return { explainer, runtime: { engine: kind, backend, threads, explainEngine: 'tfjs', fallback } };
 }

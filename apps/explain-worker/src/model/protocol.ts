@@ -2,13 +2,7 @@ import type { GradCamMap, GreyImage } from '@xray/ml';
 import type { PreprocessingSpec } from '@xray/shared';
 
 /** Messages between the explain worker and its threads (the model thread, then the render thread). */
-export interface ExplainRequest {
-  /** The instance's stored 8-bit rendering (PNG), or its original upload when there is none: both decode to the same pixels. */
-  image: Uint8Array;
-  classIndex: number;
-  /** The weights that made the prediction: the thread refuses to explain with others. */
-  modelSha256: string;
-}
+export type { ExplainRequest } from '@xray/pipeline';
 
 type Refusal = { ok: false; code: string; message: string; retry: boolean };
 
@@ -17,6 +11,8 @@ export type GradCamResponse =
   | {
       ok: true;
       cam: GradCamMap;
+      /** The maps across depth (encodeLayerMaps), stored as they are. */
+      layerMaps: Uint8Array;
       image: GreyImage;
       modelMs: number;
       stages: Pick<ExplainStages, 'decode' | 'modelInput'>;
@@ -35,13 +31,14 @@ export interface RenderResponse {
 }
 
 export type ExplainResponse =
-  ({ ok: true; layer: string; modelMs: number; stages: ExplainStages } & RenderResponse) | Refusal;
+  | ({ ok: true; layer: string; layerMaps: Uint8Array; modelMs: number; stages: ExplainStages } & RenderResponse)
+  | Refusal;
 
 /** Wall times in the threads (the stage breakdown in bench/pipeline). */
-export interface ExplainStages {
+export type ExplainStages = {
   decode: number;
   modelInput: number;
   renderPng: number;
-}
+};
 
 export type { ModelInfo } from '@xray/platform';

@@ -5,11 +5,9 @@ import { AuthService } from './auth.service';
 import type { AuthedRequest } from './principal';
 
 const QUERY_TOKEN = 'xray:allowQueryToken';
-const ADMIN_ONLY = 'xray:adminOnly';
 
 /** For EventSource routes only (browsers cannot set headers there): accept `?access_token=`. */
 export const AllowQueryToken = () => SetMetadata(QUERY_TOKEN, true);
-export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 
 /** `Authorization: Bearer <api key>` on every API v1 route. */
 @Injectable()
@@ -21,11 +19,11 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthedRequest>();
-    const targets = [context.getHandler(), context.getClass()];
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const fromQuery =
-      this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) && typeof req.query.access_token === 'string'
+      this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, [context.getHandler(), context.getClass()]) &&
+      typeof req.query.access_token === 'string'
         ? (req.query.access_token as string)
         : undefined;
     const key = match?.[1] ?? fromQuery;
@@ -38,8 +36,6 @@ export class ApiKeyGuard implements CanActivate {
       throw new ApiError(401, 'UNAUTHENTICATED', 'The API key is not valid.', {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && principal.kind !== 'admin')
-      throw new ApiError(403, 'FORBIDDEN', 'This needs an admin API key.');
     req.principal = principal;
     return true;
   }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { hashApiKey } from '@xray/db';
+import { findActiveApiKey, hashApiKey } from '@xray/db';
+import { CONFIG, DATA_SOURCE } from '@xray/pipeline';
+import type { AppConfig } from '@xray/platform';
 import type { DataSource } from 'typeorm';
-import { CONFIG, DATA_SOURCE, type AppConfig } from '@xray/platform';
 import type { Principal } from './principal';
 
 const CACHE_MAX = 10_000;
@@ -20,11 +21,8 @@ export class AuthService {
     const hash = hashApiKey(apiKey);
     const hit = this.cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.principal;
-    const [row] = await this.ds.query(
-      'SELECT id, client_id, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [hash],
-    );
-    const principal: Principal | null = row ? { clientId: row.client_id, apiKeyId: row.id, kind: row.kind } : null;
+    const key = await findActiveApiKey(this.ds, hash);
+    const principal: Principal | null = key ? { clientId: key.clientId, apiKeyId: key.id, kind: key.kind } : null;
     if (this.config.apiKeyCacheMs === 0) return principal;
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(hash, { principal, until: Date.now() + this.config.apiKeyCacheMs });

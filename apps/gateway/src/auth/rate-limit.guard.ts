@@ -1,5 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { CONFIG, REDIS, type AppConfig } from '@xray/platform';
+import { CONFIG, REDIS } from '@xray/pipeline';
+import { withDeadline, type AppConfig } from '@xray/platform';
 import type { Redis } from 'ioredis';
 import { ApiError } from '../errors/api-error';
 import type { AuthedRequest } from './principal';
@@ -24,7 +25,8 @@ export class RateLimitGuard implements CanActivate {
     const key = `${this.config.queuePrefix}:ratelimit:${principal.clientId}:${window}`;
     let count: number;
     try {
-      const [[, incr]] = (await this.redis.multi().incr(key).pexpire(key, windowMs).exec()) as Array<
+      const counted = this.redis.multi().incr(key).pexpire(key, windowMs).exec();
+      const [[, incr]] = (await withDeadline(counted, this.config.queueSweep.enqueueTimeoutMs, 'rate limit')) as Array<
         [Error | null, number]
       >;
       count = incr;

@@ -1,5 +1,7 @@
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { LOGGER, type Logger } from '@xray/platform';
+import { isDatabaseUnavailable } from '@xray/db';
+import { LOGGER } from '@xray/pipeline';
+import type { Logger } from '@xray/platform';
 import { isXrayError, type ErrorCode } from '@xray/shared';
 import type { Response } from 'express';
 import { ApiError } from './api-error';
@@ -32,7 +34,8 @@ export class ErrorFilter implements ExceptionFilter {
     // The client went away mid-request: nobody to answer, nothing went wrong on our side.
     if (res.headersSent || (exception as NodeJS.ErrnoException)?.code === 'ECONNRESET') return;
     const { status, code, message, headers } = this.describe(exception);
-    if (status >= 500) this.logger.error({ err: exception }, 'request failed');
+    if (status === 503) this.logger.warn({ err: (exception as Error)?.message }, 'dependency unavailable');
+    else if (status >= 500) this.logger.error({ err: exception }, 'request failed');
     res.status(status).set(headers).json({ error: { code, message } });
   }
 
@@ -67,6 +70,14 @@ export class ErrorFilter implements ExceptionFilter {
         headers: {},
       };
     }
+    // PostgreSQL down or restarting: an outage to retry, like any dependency's, not an internal error.
+    if (isDatabaseUnavailable(exception))
+      return {
+        status: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The database is unavailable; retry later.',
+        headers: { 'Retry-After': '5' },
+      };
     return { status: 500, code: 'INTERNAL', message: 'Internal error.', headers: {} };
   }
 }

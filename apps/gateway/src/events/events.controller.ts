@@ -1,10 +1,13 @@
-import { Controller, Sse, UseGuards, type MessageEvent } from '@nestjs/common';
+import { Controller, Inject, Sse, UseGuards, type MessageEvent } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { STATUS_EVENT_PATTERN, type InstanceStatusEvent } from '@xray/shared';
-import { filter, interval, map, merge, type Observable } from 'rxjs';
+import { DATA_SOURCE } from '@xray/pipeline';
+import { filter, interval, map, merge, takeUntil, type Observable } from 'rxjs';
+import type { DataSource } from 'typeorm';
 import { AllowQueryToken, ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { keyRevoked } from './revocation';
 import { StatusBus } from './status-bus';
 
 /** Receives InstanceStatusEvents from the workers (Redis transport). */
@@ -21,13 +24,17 @@ export class StatusEventsListener {
 /**
  * `GET /v1/events`: server-sent events of the caller's instances (`instance.status`).
  * EventSource cannot send headers, so this route alone also accepts `?access_token=<api key>`.
+ * Revoking or rotating the key closes its open streams within seconds.
  */
 @ApiTags('events')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @Controller('v1')
 export class EventsController {
-  constructor(private readonly bus: StatusBus) {}
+  constructor(
+    private readonly bus: StatusBus,
+    @Inject(DATA_SOURCE) private readonly ds: DataSource,
+  ) {}
 
   @Sse('events')
   @AllowQueryToken()
@@ -47,6 +54,6 @@ export class EventsController {
     );
     // A comment-like keep-alive so proxies do not close an idle stream.
     const keepAlive = interval(20_000).pipe(map((): MessageEvent => ({ type: 'ping', data: '' })));
-    return merge(updates, keepAlive);
+    return merge(updates, keepAlive).pipe(takeUntil(keyRevoked(this.ds, principal.apiKeyId)));
   }
 }

@@ -1,15 +1,19 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeImage, renderPng } from '@xray/imaging';
-import { isXrayError } from '@xray/shared';
+import { ERROR_CODES, type ErrorCode } from '@xray/shared';
 import { renderingKey, type ObjectStore } from '@xray/storage';
+import { findInstanceImageKeys, type InstanceImageKeys } from '@xray/db';
+import { DATA_SOURCE, OBJECT_STORE } from '@xray/pipeline';
 import type { DataSource } from 'typeorm';
 import { ApiError, notFound } from '../errors/api-error';
-import { DATA_SOURCE, OBJECT_STORE } from '@xray/platform';
 
 export type ImageKind = 'image' | 'heatmap' | 'overlay';
 
-/** The PNGs of an instance: its 8-bit rendering (cached in storage) and its Grad-CAM++ maps. */
+/**
+ * The PNGs of an instance: its 8-bit rendering and its Grad-CAM++ maps, all made by the
+ * workers. Nothing is decoded here: a hostile file (a deflate bomb) must not reach the
+ * gateway's event loop. Not rendered yet: 409 NOT_READY; failed: 422 with the stored error.
+ */
 @Injectable()
 export class InstanceImagesService {
   constructor(
@@ -19,38 +23,24 @@ export class InstanceImagesService {
 
   async png(clientId: string, instanceId: string, kind: ImageKind): Promise<Readable> {
     if (!/^[0-9a-f-]{36}$/i.test(instanceId)) throw notFound('Instance not found.');
-    const [row] = await this.ds.query(
-      `SELECT i.id, i.study_id, i.object_key, e.heatmap_key, e.overlay_key
-         FROM instances i
-         LEFT JOIN LATERAL (SELECT id FROM predictions WHERE instance_id = i.id ORDER BY created_at DESC LIMIT 1) p ON true
-         LEFT JOIN explanations e ON e.prediction_id = p.id AND e.status = 'done'
-        WHERE i.id = $1 AND i.client_id = $2`,
-      [instanceId, clientId],
-    );
-    if (!row) throw notFound('Instance not found.');
-    if (kind === 'image') return this.rendering(clientId, row.study_id, row.id, row.object_key);
-    const key: string | null = kind === 'heatmap' ? row.heatmap_key : row.overlay_key;
+    const keys = await findInstanceImageKeys(this.ds, clientId, instanceId);
+    if (!keys) throw notFound('Instance not found.');
+    if (kind === 'image') return this.rendering(clientId, keys);
+    const key = kind === 'heatmap' ? keys.heatmapKey : keys.overlayKey;
     if (!key) throw notFound(`The ${kind} is not ready yet.`);
     return this.store.getStream(key);
   }
 
-  /** The inference worker stores the rendering as it decodes; render here only when it has not (yet). */
-  private async rendering(
-    clientId: string,
-    studyId: string,
-    instanceId: string,
-    originalKey: string,
-  ): Promise<Readable> {
-    const key = renderingKey(clientId, studyId, instanceId);
-    if (!(await this.store.exists(key))) {
-      try {
-        const image = await decodeImage(await this.store.getBuffer(originalKey));
-        await this.store.put(key, await renderPng(image), 'image/png');
-      } catch (error) {
-        if (isXrayError(error)) throw new ApiError(422, error.code, error.message);
-        throw error;
-      }
+  /** The rendering the inference worker stored as it decoded the original. */
+  private async rendering(clientId: string, keys: InstanceImageKeys): Promise<Readable> {
+    const key = renderingKey(clientId, keys.studyId, keys.id);
+    if (await this.store.exists(key)) return this.store.getStream(key);
+    if (keys.status === 'failed') {
+      const code = (keys.errorCode && keys.errorCode in ERROR_CODES ? keys.errorCode : 'CORRUPT_FILE') as ErrorCode;
+      throw new ApiError(422, code, keys.errorMessage ?? ERROR_CODES[code]);
     }
-    return this.store.getStream(key);
+    throw new ApiError(409, 'NOT_READY', 'The image is not rendered yet; retry once the instance is classified.', {
+      'Retry-After': '2',
+    });
   }
 }

@@ -1,10 +1,12 @@
-import { Controller, Get, Param, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiKeyGuard } from '../auth/api-key.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { RateLimitGuard } from '../auth/rate-limit.guard';
 import { AuditService } from '../audit/audit.service';
+import { ExplanationsService } from './explanations.service';
+import { send } from './explanations.controller';
 import { InstanceImagesService, type ImageKind } from './instance-images.service';
 
 @ApiTags('instances')
@@ -14,6 +16,7 @@ import { InstanceImagesService, type ImageKind } from './instance-images.service
 export class InstancesController {
   constructor(
     private readonly images: InstanceImagesService,
+    private readonly explanations: ExplanationsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -27,8 +30,22 @@ export class InstancesController {
   @Get(':id/heatmap')
   @ApiProduces('image/png')
   @ApiOperation({ summary: 'The Grad-CAM++ heatmap, as PNG (404 until explained).' })
-  heatmap(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    return this.send(p, id, 'heatmap', req, res);
+  @ApiQuery({
+    name: 'layer',
+    required: false,
+    description: 'A layer of GET /v1/instances/{id}/explanations: its heatmap (default: the target layer, as stored)',
+  })
+  async heatmap(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @Query('layer') layer?: string,
+  ) {
+    if (layer === undefined) return this.send(p, id, 'heatmap', req, res);
+    const png = await this.explanations.layerHeatmap(p.clientId, id, String(layer));
+    await this.audit.record(p, 'instance.heatmap.read', id, req.ip);
+    send(res, png, 'image/png');
   }
 
   @Get(':id/overlay')

@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { QueueSweeper, StorageSweeper, StudyIngestService } from '@xray/pipeline';
 import { StudiesController } from './studies.controller';
 import { StudiesService } from './studies.service';
-import { QueueSweeper } from './queue-sweeper';
 import { UploadService } from './upload.service';
 
-@Module({ controllers: [StudiesController], providers: [StudiesService, UploadService, QueueSweeper] })
+@Module({
+  controllers: [StudiesController],
+  providers: [StudiesService, UploadService, StudyIngestService, QueueSweeper, StorageSweeper],
+})
 export class StudiesModule {}

@@ -1,6 +1,6 @@
 import type { Priority } from '@xray/shared';
 import { invalid } from '../errors/api-error';
-import { callbackUrlProblem } from '../webhooks/callback-url';
+import { callbackUrlProblem } from '@xray/pipeline';
 
 export interface StudyFields {
   callbackUrl: string | null;

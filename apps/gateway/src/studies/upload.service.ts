@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ImageFormat } from '@xray/imaging';
-import { CONFIG, OBJECT_STORE, type AppConfig } from '@xray/platform';
+import { CONFIG, OBJECT_STORE } from '@xray/pipeline';
+import type { AppConfig } from '@xray/platform';
 import { clientKey, type ObjectStore } from '@xray/storage';
 import busboy from 'busboy';
 import type { Request } from 'express';
@@ -45,6 +46,8 @@ export class UploadService {
       try {
         parser = busboy({
           headers: req.headers,
+          // File names are UTF-8 on the wire (browsers, curl, fetch); busboy's default reads them as latin1.
+          defParamCharset: 'utf8',
           limits: { fileSize: maxUploadBytes, files: maxFilesPerStudy, fields: 20, fieldSize: 4096 },
         });
       } catch {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeTinyTestModelPackage } from '@xray/ml';
+import { writeTinyTestModelPackage } from '@xray/ml/testing';
 import { loadConfig } from '@xray/platform';
 import { makePng, requireBuilt, whenReady, writeTinyOnnxTestModel } from '@xray/testing';
 import type { ModelHost as ModelHostType } from './model-host';

@@ -3,7 +3,7 @@ import { BODY_PART_LABELS, type StudyDto } from '@xray/shared';
 import { ApiRequestError, type ApiClient } from '../api-client';
 import { h, setText } from '../dom';
 import { dateTime } from '../format';
-import { checkRegistration } from '../registration-check';
+import { checkRegistration } from '@xray/shared';
 import type { Mode, ViewerState } from '../viewer-state';
 
 const PAGE_SIZE = 20;

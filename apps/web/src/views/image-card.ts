@@ -3,7 +3,7 @@ import type { InstanceDto } from '@xray/shared';
 import { h, setAttr, setText } from '../dom';
 import { statusText } from '../format';
 import type { ImageCache } from '../image-cache';
-import { checkRegistration, describeMismatch } from '../registration-check';
+import { checkRegistration, describeMismatch } from '@xray/shared';
 import { confidenceBadge } from './prediction';
 import { Radiograph } from './radiograph';
 

@@ -4,7 +4,6 @@
  */
 import type { InstanceDto } from '@xray/shared';
 import { h, setAttr, setText } from '../dom';
-import { colourHeatmap } from '../heatmap-colour';
 import type { ImageCache } from '../image-cache';
 
 const RETRY_AFTER_MS = 15_000;
@@ -26,7 +25,6 @@ class Layer {
     readonly img: HTMLImageElement,
     private readonly cache: ImageCache,
     private readonly onChange: () => void,
-    private readonly prepare?: (blob: Blob) => Promise<Blob>,
   ) {}
 
   want(url: string | null, state: string): void {
@@ -37,7 +35,7 @@ class Layer {
       return;
     this.requested = url;
     if (!url) return;
-    this.cache.get(url, this.prepare).then(
+    this.cache.get(url).then(
       (src) => {
         if (this.requested !== url) return;
         this.img.src = src;
@@ -70,6 +68,7 @@ export class Radiograph {
   private visible: boolean;
   private instance: InstanceDto | null = null;
   private showHeatmap = false;
+  private heatmapOverride: string | null = null;
   private box: { width: number; height: number } | null = null;
 
   /** `lazy`: nothing is downloaded until `reveal()` (called when it scrolls into view). */
@@ -84,7 +83,7 @@ export class Radiograph {
       hidden: true,
     });
     this.image = new Layer(image, cache, () => this.sync());
-    this.heatmap = new Layer(heatmap, cache, () => this.sync(), colourHeatmap);
+    this.heatmap = new Layer(heatmap, cache, () => this.sync());
     this.placeholder = h('span', { class: 'radiograph-placeholder' }, 'Loading image…');
     this.element = h('div', { class: `radiograph ${options.className}` }, this.placeholder, image, heatmap);
     image.addEventListener('load', () => this.applyFit());
@@ -102,8 +101,10 @@ export class Radiograph {
     this.load();
   }
 
-  update(instance: InstanceDto, heatmap: { show: boolean; opacity: number }): void {
+  /** `heatmap.url`: another heatmap of the instance than its explanation's (a layer of the strip). */
+  update(instance: InstanceDto, heatmap: { show: boolean; opacity: number; url?: string | null }): void {
     this.instance = instance;
+    this.heatmapOverride = heatmap.url ?? null;
     this.showHeatmap = heatmap.show;
     this.element.style.setProperty('--heatmap-opacity', String(heatmap.opacity));
     this.load();
@@ -111,6 +112,7 @@ export class Radiograph {
 
   private heatmapUrl(): string | null {
     const explanation = this.instance?.explanation;
+    if (this.heatmapOverride && explanation?.status === 'done') return this.heatmapOverride;
     return explanation?.status === 'done' ? explanation.heatmapUrl : null;
   }
 

@@ -3,8 +3,10 @@ import type { InstanceDto, StudyDto } from '@xray/shared';
 import { h, setAttr, setText } from '../dom';
 import { bytes, statusText } from '../format';
 import type { ImageCache } from '../image-cache';
-import { checkRegistration, describeMismatch } from '../registration-check';
+import { checkRegistration, describeMismatch } from '@xray/shared';
 import type { ViewerState } from '../viewer-state';
+import { DicomExportPanel, type LoadStudyDicom } from './dicom-export-panel';
+import { LayerStrip, type LoadExplanations } from './layer-strip';
 import { confidenceBadge, top5Bars } from './prediction';
 import { Radiograph } from './radiograph';
 import { ZoomPan } from './zoom-pan';
@@ -23,13 +25,19 @@ export class SingleView {
   private readonly opacity: HTMLInputElement;
   private readonly heatmapNote: HTMLElement;
   private readonly heatmapControls: HTMLElement;
+  private readonly layerStrip: LayerStrip;
   private shownId: string | null = null;
   private factsKey = '';
+  private readonly exports: DicomExportPanel;
 
   constructor(
     private readonly state: ViewerState,
     cache: ImageCache,
+    loadExplanations: LoadExplanations,
+    loadStudyDicom: LoadStudyDicom,
   ) {
+    this.exports = new DicomExportPanel(loadStudyDicom);
+    this.layerStrip = new LayerStrip(loadExplanations, () => this.layerChosen());
     this.radiograph = new Radiograph(cache, { lazy: false, className: 'single-radiograph' });
     const viewport = h(
       'div',
@@ -102,6 +110,7 @@ export class SingleView {
       h('label', { for: 'single-opacity', class: 'opacity-label' }, 'Heatmap opacity'),
       this.opacity,
       this.heatmapNote,
+      this.layerStrip.element,
     );
     this.summary = h('div', { class: 'single-summary' });
     this.facts = h('div', { class: 'single-facts' });
@@ -118,6 +127,7 @@ export class SingleView {
         this.summary,
         this.heatmapControls,
         this.facts,
+        this.exports.element,
       ),
     );
   }
@@ -128,6 +138,16 @@ export class SingleView {
 
   resetZoom(): void {
     this.zoom.reset();
+  }
+
+  /** [ and ]: the previous / next layer of the strip. */
+  stepLayer(delta: number): void {
+    this.layerStrip.step(delta);
+  }
+
+  /** P: play or pause the animation across layers. */
+  toggleLayerAnimation(): void {
+    this.layerStrip.togglePlay();
   }
 
   render(): void {
@@ -150,20 +170,39 @@ export class SingleView {
     this.heatmapControls.hidden = instance.status === 'failed';
     const explained = instance.explanation?.status === 'done' && !!instance.explanation.heatmapUrl;
     const on = state.heatmapOn.has(instance.id) && explained && !state.annotationsHidden;
-    this.radiograph.update(instance, { show: on, opacity: state.heatmapOpacity });
+    this.layerStrip.show(instance, !state.annotationsHidden);
+    this.radiograph.update(instance, { show: on, opacity: state.heatmapOpacity, url: this.layerStrip.heatmapUrl() });
     this.heatmapButton.disabled = !explained || state.annotationsHidden;
     setAttr(this.heatmapButton, 'aria-pressed', String(on));
     const opacity = String(Math.round(state.heatmapOpacity * 100));
     if (this.opacity.value !== opacity) this.opacity.value = opacity;
     setAttr(this.opacity, 'aria-valuetext', `${opacity} %`);
-    setText(this.heatmapNote, heatmapNote(instance));
+    const layerShown = this.layerStrip.heatmapUrl() ? this.layerStrip.layerName() : null;
+    setText(
+      this.heatmapNote,
+      layerShown
+        ? `Shows layer ${layerShown}; the heatmap explains at ${instance.explanation?.layer}.`
+        : heatmapNote(instance),
+    );
 
+    this.exports.show(study);
     const key = `${instance.id}|${instance.updatedAt}|${instance.status}|${state.annotationsHidden}`;
     if (key !== this.factsKey) {
       this.factsKey = key;
       this.summary.replaceChildren(...summary(instance, state.annotationsHidden));
       this.facts.replaceChildren(...facts(study, instance, state.annotationsHidden));
     }
+  }
+
+  /** A layer was chosen: show it (turning the heatmap on), or stop the animation once single mode is left. */
+  private layerChosen(): void {
+    if (this.element.hidden) {
+      this.layerStrip.stop();
+      return;
+    }
+    const id = this.state.selected()?.instance.id;
+    if (id && !this.state.heatmapOn.has(id)) this.state.toggleHeatmap(id);
+    else this.render();
   }
 
   private toggleHeatmap(): void {

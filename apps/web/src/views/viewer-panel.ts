@@ -3,6 +3,8 @@ import { h, setText } from '../dom';
 import type { ImageCache } from '../image-cache';
 import type { Mode, ViewerState } from '../viewer-state';
 import { GridView } from './grid-view';
+import type { LoadStudyDicom } from './dicom-export-panel';
+import type { LoadExplanations } from './layer-strip';
 import { ReviewSidebar } from './review-sidebar';
 import { SingleView } from './single-view';
 
@@ -20,8 +22,10 @@ export class ViewerPanel {
   constructor(
     private readonly state: ViewerState,
     cache: ImageCache,
+    loadExplanations: LoadExplanations,
+    loadStudyDicom: LoadStudyDicom,
   ) {
-    this.single = new SingleView(state, cache);
+    this.single = new SingleView(state, cache, loadExplanations, loadStudyDicom);
     this.grid = new GridView(state, cache);
     this.sidebar = new ReviewSidebar(state);
     const modeButton = (mode: Mode, text: string) =>

@@ -1,30 +1,16 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditEntity } from './audit.entity';
 import { ClientEntity } from './client.entity';
-import { ExplanationEntity } from './explanation.entity';
 import { InstanceEntity } from './instance.entity';
-import { PredictionEntity } from './prediction.entity';
 import { StudyEntity } from './study.entity';
-import { WebhookAttemptEntity, WebhookDeliveryEntity, WebhookEventEntity } from './webhook.entity';
+import { WebhookAttemptEntity } from './webhook-attempt.entity';
 
-export * from './api-key.entity';
-export * from './audit.entity';
-export * from './client.entity';
-export * from './explanation.entity';
-export * from './instance.entity';
-export * from './prediction.entity';
-export * from './study.entity';
-export * from './webhook.entity';
+/**
+ * The tables the repositories write through TypeORM's entity API. The other tables
+ * (predictions, explanations, webhook events and deliveries) are written only by the atomic
+ * SQL statements in the repositories, so they have no mapping. The migrations are the schema.
+ */
+export const ENTITIES = [ClientEntity, ApiKeyEntity, StudyEntity, InstanceEntity, WebhookAttemptEntity, AuditEntity];
 
-export const ENTITIES = [
-  ClientEntity,
-  ApiKeyEntity,
-  StudyEntity,
-  InstanceEntity,
-  PredictionEntity,
-  ExplanationEntity,
-  WebhookEventEntity,
-  WebhookDeliveryEntity,
-  WebhookAttemptEntity,
-  AuditEntity,
-];
+export { ApiKeyEntity, AuditEntity, ClientEntity, InstanceEntity, StudyEntity, WebhookAttemptEntity };
+export type { ApiKeyKind } from './api-key.entity';

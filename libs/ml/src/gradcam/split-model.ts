@@ -13,6 +13,18 @@ export interface SplitModel {
   readonly shape: [number, number, number];
   head(input: tf.Tensor4D): { activation: tf.Tensor4D; externals: tf.Tensor[] };
   tail(activation: tf.Tensor4D, externals: tf.Tensor[]): tf.Tensor2D;
+  /** Later layers the tail passes through (`taps` of splitModel), in network order. */
+  readonly taps: string[];
+  /**
+   * The tail with `offsets[i]` added to tap i's output (zeros: the same logits, but the tap
+   * becomes an input to differentiate w.r.t.); `onTap` sees each tap's output.
+   */
+  tailWithTaps(
+    activation: tf.Tensor4D,
+    externals: tf.Tensor[],
+    offsets: tf.Tensor[],
+    onTap?: (index: number, output: tf.Tensor4D) => void,
+  ): tf.Tensor2D;
   dispose(): void;
 }
 
@@ -34,7 +46,7 @@ function outputOf(layer: tf.layers.Layer): Symbolic {
   return out;
 }
 
-export function splitModel(model: tf.LayersModel, layerName: string): SplitModel {
+export function splitModel(model: tf.LayersModel, layerName: string, taps: string[] = []): SplitModel {
   const names = model.layers.map((l) => l.name);
   if (!names.includes(layerName)) {
     throw new XrayError('MODEL_INVALID', `Grad-CAM layer "${layerName}" is not a layer of the network`);
@@ -57,6 +69,16 @@ export function splitModel(model: tf.LayersModel, layerName: string): SplitModel
   }
   if (!reachable.has(modelOut.id))
     throw new XrayError('MODEL_INVALID', `the output does not depend on layer "${layerName}"`);
+
+  const tapIndex = new Map<tf.layers.Layer, number>();
+  const tapOrder = tailLayers.filter((l) => taps.includes(l.name));
+  for (const tap of taps) {
+    const layer = tapOrder.find((l) => l.name === tap);
+    if (!layer) throw new XrayError('MODEL_INVALID', `Grad-CAM layer "${tap}" does not come after "${layerName}"`);
+    if (outputOf(layer).shape.length !== 4)
+      throw new XrayError('MODEL_INVALID', `Grad-CAM layer "${tap}" does not output a 4-D map`);
+  }
+  tapOrder.forEach((layer, i) => tapIndex.set(layer, i));
 
   const externals = new Map<number, Symbolic>();
   for (const layer of tailLayers) {
@@ -82,11 +104,21 @@ export function splitModel(model: tf.LayersModel, layerName: string): SplitModel
       const [activation, ...rest] = Array.isArray(outs) ? outs : [outs];
       return { activation: activation as tf.Tensor4D, externals: rest };
     },
+    taps: tapOrder.map((l) => l.name),
     tail(activation, externalValues) {
+      return this.tailWithTaps(activation, externalValues, []);
+    },
+    tailWithTaps(activation, externalValues, offsets, onTap) {
       const values = new Map<number, tf.Tensor>([[targetOut.id, activation]]);
       externalIds.forEach((id, i) => values.set(id, externalValues[i]));
       for (const layer of tailLayers) {
-        values.set(outputOf(layer).id, ops.get(layer)!(inputsOf(layer).map((t) => values.get(t.id)!)));
+        let output = ops.get(layer)!(inputsOf(layer).map((t) => values.get(t.id)!));
+        const tap = tapIndex.get(layer);
+        if (tap !== undefined) {
+          onTap?.(tap, output as tf.Tensor4D);
+          if (offsets[tap]) output = tf.add(output, offsets[tap]);
+        }
+        values.set(outputOf(layer).id, output);
       }
       return values.get(modelOut.id) as tf.Tensor2D;
     },

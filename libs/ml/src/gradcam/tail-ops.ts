@@ -155,11 +155,15 @@ function activate(x: tf.Tensor, name: string | undefined): tf.Tensor {
 }
 
 /**
- * Depthwise convolution as a sum over kernel taps of shifted input slices times per-channel
- * weights: differentiable w.r.t. the input with Slice/Pad/Mul only (the wasm backend has no
- * DepthwiseConv2dNativeBackpropInput kernel). Channel multiplier 1 (as Keras applications use).
+ * Depthwise convolution, differentiable w.r.t. the input: tfjs's own op where the backend has
+ * its input-gradient kernel (cpu, tensorflow, and wasm once the tfjs engine registered
+ * `registerWasmGradientKernels`; several times cheaper to differentiate through deep tails),
+ * else a sum over kernel taps of shifted input slices times per-channel weights (Slice/Pad/Mul
+ * only). Channel multiplier 1 (as Keras applications use).
  */
 function depthwiseConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, config: Config): tf.Tensor4D {
+  if (tf.getKernel('DepthwiseConv2dNativeBackpropInput', tf.getBackend()))
+    return tf.depthwiseConv2d(x, kernel, config.strides, config.padding, 'NHWC', config.dilationRate);
   const [kh, kw, channels, multiplier] = kernel.shape;
   if (multiplier !== 1)
     throw new XrayError('MODEL_INVALID', 'Grad-CAM++ supports depthwise convolutions with depth multiplier 1 only');

@@ -8,12 +8,13 @@ import { calibratedSoftmax, joinBatch, toClassification } from '../classificatio
 import type { Classification, EngineInfo, GradCamMap, InferenceEngine } from '../engine';
 import type { ModelCard } from '../model-card';
 import { type OodModel, oodResult, readOodModel } from '../ood/ood-model';
-import { readModelCard, type ModelPackage } from '../package/model-package';
+import { animationLayersOf } from '../gradcam/card-defaults';
+import { assertClassIndex, toLayerMaps, type LayerMaps } from '../gradcam/layer-maps';
+import { readLayerNames, readModelCard, type ModelPackage } from '../package/model-package';
 import { packageReader, type ModelPackageSource, type PackageReader } from '../package/package-source';
 import type { EngineLogger } from '../tfjs/tfjs-engine';
-import { readOnnxMetadata } from './graph-builder';
-import { FEATURES_OUTPUT } from './export-model';
-import { gradCamFileFor, WEIGHTS_METADATA } from './package-export';
+import { readOnnxMetadata } from './onnx-metadata';
+import { gradCamFileFor, FEATURES_OUTPUT, layerMapOutput, WEIGHTS_METADATA } from './package-files';
 
 export type OnnxProvider = 'cuda' | 'cpu';
 
@@ -27,6 +28,8 @@ export interface OnnxEngineOptions {
   logger?: EngineLogger;
   /** Run one classification at load so that the first request is not slow (default true). */
   warmUp?: boolean;
+  /** The package's card when the caller has read it already (it is parsed once per engine open). */
+  card?: ModelCard;
 }
 
 /** The CUDA provider ships as a separate library (present in the GPU image, absent here). */
@@ -53,7 +56,8 @@ export async function createOnnxEngine(
   options: OnnxEngineOptions = {},
 ): Promise<OnnxEngine> {
   const reader = readerOf(source);
-  const card = await readModelCard(reader);
+  const card =
+    options.card ?? (typeof source !== 'string' && 'card' in source ? source.card : await readModelCard(reader));
   if (!card.onnx?.model) {
     throw new XrayError(
       'MODEL_INVALID',
@@ -102,7 +106,7 @@ class SessionFactory {
   fallback?: string;
 
   constructor(
-    private readonly reader: PackageReader,
+    readonly reader: PackageReader,
     private readonly card: ModelCard,
     private readonly threads: number,
     private providers: OnnxProvider[],
@@ -151,6 +155,7 @@ class SessionFactory {
 
 export class OnnxEngine implements InferenceEngine {
   private readonly gradcams = new Map<string, Promise<ort.InferenceSession>>();
+  private layerNames?: Promise<string[]>;
 
   constructor(
     readonly card: ModelCard,
@@ -237,6 +242,33 @@ export class OnnxEngine implements InferenceEngine {
       );
     }
     return maps;
+  }
+
+  /**
+   * The target layer's graph (gradcam.onnx) also outputs `map:<layer>` for the animation layers
+   * it was exported with (one backward pass); a graph exported without them gives the target only.
+   */
+  async explainAcrossDepth(input: Float32Array, options: { classIndex?: number } = {}): Promise<LayerMaps> {
+    assertClassIndex(this.card.labels, options.classIndex);
+    const { targetLayer } = this.card.gradcam;
+    const session = await this.gradcam(targetLayer);
+    const extra = session.outputNames.filter((name) => name.startsWith(layerMapOutput('')));
+    const requested = new ort.Tensor('int64', BigInt64Array.of(BigInt(options.classIndex ?? -1)), [1]);
+    const output = await session.run({ input: this.toTensor([input], 0), class_index: requested }, [
+      'map',
+      ...extra,
+      'explained_class',
+    ]);
+    const classIndex = Number((output.explained_class.data as BigInt64Array)[0]);
+    const maps = [['map', targetLayer], ...extra.map((name) => [name, name.slice(layerMapOutput('').length)])].map(
+      ([name, layer]) => {
+        const [, h, w] = output[name].dims;
+        return { classIndex, layer, mapShape: [h, w] as [number, number], map: output[name].data as Float32Array };
+      },
+    );
+    this.layerNames ??= readLayerNames(this.sessions.reader);
+    const names = await this.layerNames;
+    return toLayerMaps(maps, names, targetLayer, animationLayersOf(this.card, names));
   }
 
   async dispose(): Promise<void> {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
 import { initTfjsBackend } from '../tfjs/backend';
-import { writeTinyTestModelPackage } from '../testing';
+import { writeTinyTestModelPackage } from '../../testing';
 import { loadModelPackage, MODEL_CARD_JSON, readLayerNames } from './model-package';
 
 describe('model packages', () => {

@@ -76,11 +76,12 @@ export async function readLayerNames(source: ModelPackageSource | PackageReader)
 
 /**
  * Loads a model package from a folder or object storage (never the network): the weights'
- * sha256 must match the card, and the card must match the network.
+ * sha256 must match the card, and the card must match the network. `knownCard`: the card when the
+ * caller has read it from this source already (parsed once per open).
  */
-export async function loadModelPackage(source: ModelPackageSource): Promise<ModelPackage> {
+export async function loadModelPackage(source: ModelPackageSource, knownCard?: ModelCard): Promise<ModelPackage> {
   const reader = packageReader(source);
-  const card = await readModelCard(reader);
+  const card = knownCard ?? (await readModelCard(reader));
   const model = await tf.loadLayersModel(packageIOHandler(reader, card.weightsSha256));
   try {
     checkCardAgainstModel(card, model);

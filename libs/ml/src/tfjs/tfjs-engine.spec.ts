@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
 import { MODEL_CARD_JSON } from '../package/model-package';
-import { writeTinyTestModelPackage } from '../testing';
+import { countingSource, writeTinyTestModelPackage } from '../../testing';
+import { createEngine } from '../onnx/create-engine';
 import { createTfjsEngine, type TfjsEngine } from './tfjs-engine';
 
 function randomImage(size: number, seed: number): Float32Array {
@@ -32,6 +33,14 @@ describe('tfjs engine (wasm backend, threads)', () => {
   afterAll(async () => {
     await engine?.dispose();
     await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the model card once per engine open', async () => {
+    const { source, reads } = countingSource(dir);
+    const opened = await createEngine(source, { backend: 'wasm', logger: { info: () => undefined }, warmUp: false });
+    await opened.dispose();
+    expect(opened.info.engine).toBe('tfjs');
+    expect(reads.filter((key) => key === MODEL_CARD_JSON)).toEqual([MODEL_CARD_JSON]);
   });
 
   it('logs backend, threads and model sha at start', () => {

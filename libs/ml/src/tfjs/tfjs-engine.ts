@@ -5,10 +5,19 @@ import { joinBatch, toClassification } from '../classification';
 import type { Classification, GradCamMap, InferenceEngine, EngineInfo } from '../engine';
 import type { ModelCard } from '../model-card';
 import { type OodModel, oodResult, readOodModel } from '../ood/ood-model';
+import { animationLayersOf } from '../gradcam/card-defaults';
 import { gradCamPlusPlus } from '../gradcam/gradcam-plus-plus';
+import {
+  assertClassIndex,
+  gradCamAcrossLayers,
+  layersByDepth,
+  toLayerMaps,
+  type LayerMaps,
+} from '../gradcam/layer-maps';
 import { splitModel, type SplitModel } from '../gradcam/split-model';
 import { loadModelPackage, type ModelPackage } from '../package/model-package';
 import type { ModelPackageSource } from '../package/package-source';
+import { registerWasmGradientKernels } from './wasm-gradients';
 import { initTfjsBackend, type BackendOptions } from './backend';
 
 /** The part of a pino logger the engine uses (no patient data is ever passed to it). */
@@ -20,6 +29,8 @@ export interface TfjsEngineOptions extends BackendOptions {
   logger?: EngineLogger;
   /** Run one classification at load so that the first request is not slow (default true). */
   warmUp?: boolean;
+  /** The package's card when the caller has read it already (it is parsed once per engine open). */
+  card?: ModelCard;
 }
 
 /** Loads a model package (or takes a loaded one) and serves it with TensorFlow.js. */
@@ -28,7 +39,9 @@ export async function createTfjsEngine(
   options: TfjsEngineOptions = {},
 ): Promise<TfjsEngine> {
   const backend = await initTfjsBackend(options);
-  const pkg = isPackage(source) ? source : await loadModelPackage(source);
+  // Fast input-gradient kernels for Grad-CAM++ through deep tails (the maps across depth); idempotent.
+  if (backend.backend === 'wasm') registerWasmGradientKernels();
+  const pkg = isPackage(source) ? source : await loadModelPackage(source, options.card);
   const ood = await readOodModel(pkg.reader, pkg.card);
   const engine = new TfjsEngine(
     pkg,
@@ -136,6 +149,38 @@ export class TfjsEngine implements InferenceEngine {
       mapShape: [h, w],
       map: (data as Float32Array).slice(i * h * w, (i + 1) * h * w),
     }));
+  }
+
+  async explainAcrossDepth(input: Float32Array, options: { classIndex?: number } = {}): Promise<LayerMaps> {
+    assertClassIndex(this.card.labels, options.classIndex);
+    const names = this.model.layers.map((l) => l.name);
+    const { targetLayer } = this.card.gradcam;
+    const animationLayers = animationLayersOf(this.card, names);
+    const [first, ...taps] = layersByDepth(names, targetLayer, animationLayers);
+    const key = [first, ...taps].join('>');
+    let split = this.splits.get(key);
+    if (!split) {
+      split = splitModel(this.model, first, taps);
+      this.splits.set(key, split);
+    }
+    const x = this.toTensor([input]);
+    let result;
+    try {
+      result = gradCamAcrossLayers(split, x, options.classIndex === undefined ? undefined : [options.classIndex]);
+    } finally {
+      x.dispose();
+    }
+    const layers = [first, ...split.taps];
+    const maps = await Promise.all(
+      result.maps.map(async (m, i) => ({
+        classIndex: result.classIndices[0],
+        layer: layers[i],
+        mapShape: [m.shape[1], m.shape[2]] as [number, number],
+        map: (await m.data()) as Float32Array,
+      })),
+    );
+    tf.dispose(result.maps);
+    return toLayerMaps(maps, names, targetLayer, animationLayers);
   }
 
   async dispose(): Promise<void> {

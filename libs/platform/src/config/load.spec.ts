@@ -1,5 +1,5 @@
 import { XrayError } from '@xray/shared';
-import { APPS, CONFIG_SCHEMA, configVarsFor, loadConfig } from './index';
+import { APPS, CONFIG_SCHEMA, configVarsFor, loadConfig, readConfigVar } from './index';
 
 describe('configuration', () => {
   it('defaults to the local servers and the filesystem store', () => {
@@ -12,10 +12,9 @@ describe('configuration', () => {
     expect(loadConfig('explain-worker', {}).port).toBe(3002);
   });
 
-  it('marks a worker not ready 30 s after its last progress beat (the probe beats every 5-10 s), not after the lock duration', () => {
+  it('marks a worker not ready 30 s after its last progress beat (the probe beats every 5-10 s)', () => {
     const config = loadConfig('inference-worker', {});
     expect(config.heartbeatMaxAgeMs).toBe(30_000);
-    expect(config.heartbeatMaxAgeMs).toBeLessThan(config.jobs.lockDurationMs);
     expect(loadConfig('explain-worker', { HEARTBEAT_MAX_AGE_MS: '45000' }).heartbeatMaxAgeMs).toBe(45_000);
     // Below the probe period plus BullMQ's blocking wait, an idle healthy worker would flap.
     expect(() => loadConfig('explain-worker', { HEARTBEAT_MAX_AGE_MS: '5000' })).toThrow(
@@ -23,11 +22,26 @@ describe('configuration', () => {
     );
   });
 
+  it("takes over a dead worker's jobs within 30 s: a short lock (renewed while a job runs) and frequent stalled checks", () => {
+    const { jobs } = loadConfig('inference-worker', {});
+    expect(jobs.lockDurationMs).toBeLessThanOrEqual(30_000);
+    expect(jobs.lockDurationMs + jobs.stalledIntervalMs).toBeLessThanOrEqual(30_000);
+  });
+
   it('chooses the inference engine with ENGINE (auto by default) and refuses unknown ones', () => {
     expect(loadConfig('inference-worker', {}).engine).toBe('auto');
     expect(loadConfig('explain-worker', { ENGINE: 'ONNX' }).engine).toBe('onnx');
     expect(() => loadConfig('inference-worker', { ENGINE: 'gpu' })).toThrow(
       /ENGINE: expected one of onnx, tfjs, auto, got "gpu"/,
+    );
+  });
+
+  it('reads one variable for the CLI as loadConfig does (ENGINE, MODEL_DIR)', () => {
+    expect(readConfigVar('engine', {})).toBe('auto');
+    expect(readConfigVar('engine', { ENGINE: ' TFJS ' })).toBe('tfjs');
+    expect(readConfigVar('modelDir', { MODEL_DIR: '/models/x' })).toBe('/models/x');
+    expect(() => readConfigVar('engine', { ENGINE: 'gpu' })).toThrow(
+      /Invalid configuration: ENGINE: expected one of onnx, tfjs, auto, got "gpu"/,
     );
   });
 

@@ -1,5 +1,5 @@
 import { XrayError } from '@xray/shared';
-import { APPS, CONFIG_SCHEMA, type AppName, type ConfigKey } from './schema';
+import { APPS, CONFIG_SCHEMA, type AppName, type ConfigKey, type ConfigVar } from './schema';
 
 type Parsed = { [K in ConfigKey]: ReturnType<(typeof CONFIG_SCHEMA)[K]['parse']> | undefined };
 
@@ -21,6 +21,8 @@ export interface AppConfig {
   app: AppName;
   logLevel: string;
   port: number;
+  /** The gateway's metrics port (METRICS_PORT); the workers serve metrics on `port`. */
+  metricsPort: number;
   publicUrl: string;
   redisUrl: string;
   queuePrefix: string;
@@ -32,7 +34,7 @@ export interface AppConfig {
   maxFilesPerStudy: number;
   rateLimit: { max: number; windowMs: number };
   apiKeyCacheMs: number;
-  inference: { concurrency: number; batchSize: number; batchWaitMs: number };
+  inference: { concurrency: number; batchSize: number; batchWaitMs: number; decodeBudgetBytes: number };
   explain: { concurrency: number };
   jobs: {
     attempts: number;
@@ -44,7 +46,18 @@ export interface AppConfig {
   };
   heartbeatMaxAgeMs: number;
   shutdownTimeoutMs: number;
+  queueSweep: { enqueueTimeoutMs: number; intervalMs: number; afterMs: number };
+  storageSweep: { intervalMs: number; orphanAgeMs: number };
   webhooks: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number; allowPrivate: boolean };
+  dicom: {
+    port: number;
+    aeTitle: string;
+    maxAssociations: number;
+    associationTimeoutMs: number;
+    idleTimeoutMs: number;
+    studyStableSeconds: number;
+    export: { concurrency: number; timeoutMs: number; maxAttempts: number; backoffMs: number };
+  };
 }
 
 /**
@@ -55,10 +68,8 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   const problems: string[] = [];
   const raw = {} as Parsed;
   for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as Array<[ConfigKey, (typeof CONFIG_SCHEMA)[ConfigKey]]>) {
-    const value = env[spec.name] !== undefined && env[spec.name] !== '' ? env[spec.name] : spec.default;
-    if (value === undefined) continue;
     try {
-      (raw as Record<string, unknown>)[key] = spec.parse(value);
+      (raw as Record<string, unknown>)[key] = parseVar(spec as ConfigVar<unknown>, env);
     } catch (error) {
       problems.push(`${spec.name}: ${(error as Error).message}`);
     }
@@ -75,6 +86,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     app,
     logLevel: raw.logLevel!,
     port,
+    metricsPort: raw.metricsPort!,
     publicUrl: (raw.publicUrl ?? `http://localhost:${app === 'gateway' ? port : APPS.gateway.defaultPort}`).replace(
       /\/+$/,
       '',
@@ -93,6 +105,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       concurrency: raw.inferenceConcurrency!,
       batchSize: raw.inferenceBatchSize!,
       batchWaitMs: raw.inferenceBatchWaitMs!,
+      decodeBudgetBytes: raw.inferenceDecodeBudgetBytes!,
     },
     explain: { concurrency: raw.explainConcurrency! },
     jobs: {
@@ -105,6 +118,12 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     },
     heartbeatMaxAgeMs: raw.heartbeatMaxAgeMs!,
     shutdownTimeoutMs: raw.shutdownTimeoutMs!,
+    storageSweep: { intervalMs: raw.storageSweepIntervalMs!, orphanAgeMs: raw.storageOrphanAgeMs! },
+    queueSweep: {
+      enqueueTimeoutMs: raw.enqueueTimeoutMs!,
+      intervalMs: raw.queueSweepIntervalMs!,
+      afterMs: raw.queueSweepAfterMs!,
+    },
     webhooks: {
       concurrency: raw.webhookConcurrency!,
       timeoutMs: raw.webhookTimeoutMs!,
@@ -112,7 +131,40 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       backoffMs: raw.webhookBackoffMs!,
       allowPrivate: raw.webhookAllowPrivate!,
     },
+    dicom: {
+      port: raw.dicomPort!,
+      aeTitle: raw.dicomAeTitle!,
+      maxAssociations: raw.dicomMaxAssociations!,
+      associationTimeoutMs: raw.dicomAssociationTimeoutMs!,
+      idleTimeoutMs: raw.dicomIdleTimeoutMs!,
+      studyStableSeconds: raw.dicomStudyStableSeconds!,
+      export: {
+        concurrency: raw.dicomExportConcurrency!,
+        timeoutMs: raw.dicomExportTimeoutMs!,
+        maxAttempts: raw.dicomExportMaxAttempts!,
+        backoffMs: raw.dicomExportBackoffMs!,
+      },
+    },
   };
+}
+
+/** The variable's value in `env` (or its default), parsed; undefined when unset with no default. */
+function parseVar<T>(spec: ConfigVar<T>, env: NodeJS.ProcessEnv): T | undefined {
+  const value = env[spec.name] !== undefined && env[spec.name] !== '' ? env[spec.name] : spec.default;
+  return value === undefined ? undefined : spec.parse(value);
+}
+
+/**
+ * One variable of the schema, read and validated as `loadConfig` does, for the programs that
+ * share a variable with the apps without loading a whole app config (the CLI reads ENGINE and MODEL_DIR).
+ */
+export function readConfigVar<K extends ConfigKey>(key: K, env: NodeJS.ProcessEnv = process.env): Parsed[K] {
+  const spec = CONFIG_SCHEMA[key] as ConfigVar<Parsed[K]>;
+  try {
+    return parseVar(spec, env);
+  } catch (error) {
+    throw new XrayError('CONFIG_INVALID', `Invalid configuration: ${spec.name}: ${(error as Error).message}`);
+  }
 }
 
 function storageConfig(raw: Parsed, problems: string[]): StorageConfig | undefined {

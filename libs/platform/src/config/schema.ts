@@ -4,8 +4,8 @@
  */
 import { OBSERVABILITY_PATHS } from '../observability/paths';
 
-export type AppName = 'gateway' | 'inference-worker' | 'explain-worker';
-export const APP_NAMES: readonly AppName[] = ['gateway', 'inference-worker', 'explain-worker'];
+export type AppName = 'gateway' | 'inference-worker' | 'explain-worker' | 'dicom-listener';
+export const APP_NAMES: readonly AppName[] = ['gateway', 'inference-worker', 'explain-worker', 'dicom-listener'];
 
 type Kind = 'string' | 'int' | 'bool' | 'url';
 
@@ -65,6 +65,15 @@ function url(protocols: string[]): (raw: string) => string {
   };
 }
 
+/** AE titles: 1-16 characters of the default repertoire, no backslash or control characters (PS3.5 6.2). */
+function aeTitle(): (raw: string) => string {
+  return (raw) => {
+    const value = raw.trim();
+    if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(value)) throw new Error(`not a valid AE title: "${raw}"`);
+    return value;
+  };
+}
+
 function v<T>(spec: ConfigVar<T>): ConfigVar<T> {
   return spec;
 }
@@ -83,6 +92,15 @@ export const CONFIG_SCHEMA = {
     kind: 'int',
     description: "HTTP port (API on the gateway; health and metrics on the workers). Default: the app's port in APPS.",
     apps: ALL,
+    parse: int(0),
+  }),
+  metricsPort: v({
+    name: 'METRICS_PORT',
+    kind: 'int',
+    default: '9464',
+    description:
+      "Port of the gateway's `/metrics` (Prometheus), apart from the API port so that the Ingress never publishes it; the API port answers 404 there.",
+    apps: ['gateway'],
     parse: int(0),
   }),
   publicUrl: v({
@@ -178,7 +196,7 @@ export const CONFIG_SCHEMA = {
     name: 'MODEL_DIR',
     kind: 'string',
     default: 'models/bodypart',
-    description: 'Model package folder (model-card.json + weights).',
+    description: "Model package folder (model-card.json + weights). The CLI's default --model too.",
     apps: WORKERS,
     parse: str(),
   }),
@@ -187,7 +205,7 @@ export const CONFIG_SCHEMA = {
     kind: 'string',
     default: 'auto',
     description:
-      'Inference engine: onnx (ONNX Runtime), tfjs (TensorFlow.js) or auto (ONNX Runtime when the package has model.onnx, see docs/onnx.md).',
+      'Inference engine: onnx (ONNX Runtime), tfjs (TensorFlow.js) or auto (ONNX Runtime when the package has model.onnx, see docs/onnx.md). xray classify and explain read it too.',
     apps: WORKERS,
     parse: oneOf(['onnx', 'tfjs', 'auto'] as const),
   }),
@@ -195,8 +213,9 @@ export const CONFIG_SCHEMA = {
     name: 'MAX_UPLOAD_BYTES',
     kind: 'int',
     default: String(100 * 1024 * 1024),
-    description: 'Largest accepted file in a study upload (413 above).',
-    apps: ['gateway'],
+    description:
+      'Largest accepted file in a study upload (413 above), STOW-RS part or C-STORE instance (failure status 0xA700).',
+    apps: ['gateway', 'dicom-listener'],
     parse: int(1),
   }),
   maxFilesPerStudy: v({
@@ -256,6 +275,15 @@ export const CONFIG_SCHEMA = {
     apps: ['inference-worker'],
     parse: int(0),
   }),
+  inferenceDecodeBudgetBytes: v({
+    name: 'INFERENCE_DECODE_BUDGET_BYTES',
+    kind: 'int',
+    default: String(128 * 1024 * 1024),
+    description:
+      'Bytes of uploaded files one inference worker decodes at once (on top of the INFERENCE_CONCURRENCY count); bounds its memory. A larger file runs alone.',
+    apps: ['inference-worker'],
+    parse: int(1024 * 1024),
+  }),
   explainConcurrency: v({
     name: 'EXPLAIN_CONCURRENCY',
     kind: 'int',
@@ -292,16 +320,17 @@ export const CONFIG_SCHEMA = {
   jobLockDurationMs: v({
     name: 'JOB_LOCK_DURATION_MS',
     kind: 'int',
-    default: '120000',
-    description: "BullMQ lock duration: above the slowest job; a crashed worker's job is retried after it.",
+    default: '20000',
+    description:
+      "BullMQ lock duration, renewed every half of it while a job runs (model work runs off the event loop); a crashed worker's job is taken over once it expires.",
     apps: ALL,
     parse: int(1000),
   }),
   jobStalledIntervalMs: v({
     name: 'JOB_STALLED_INTERVAL_MS',
     kind: 'int',
-    default: '30000',
-    description: 'How often stalled jobs are looked for.',
+    default: '10000',
+    description: 'How often stalled jobs (lock expired: their worker died) are looked for and retried.',
     apps: ALL,
     parse: int(1000),
   }),
@@ -339,6 +368,50 @@ export const CONFIG_SCHEMA = {
     apps: ALL,
     parse: int(0),
   }),
+  enqueueTimeoutMs: v({
+    name: 'ENQUEUE_TIMEOUT_MS',
+    kind: 'int',
+    default: '1000',
+    description:
+      'How long an upload waits for Redis to take its jobs; past it the study is still accepted (202) and the queue sweeper enqueues it.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  queueSweepIntervalMs: v({
+    name: 'QUEUE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    default: '10000',
+    description: 'How often the gateway looks for instances still queued in Postgres but possibly missing from Redis.',
+    apps: ['gateway'],
+    parse: int(100),
+  }),
+  queueSweepAfterMs: v({
+    name: 'QUEUE_SWEEP_AFTER_MS',
+    kind: 'int',
+    default: '20000',
+    description:
+      'An instance queued for longer than this is enqueued again by the sweeper (its instance id is the job id, so an existing job is never doubled).',
+    apps: ['gateway'],
+    parse: int(0),
+  }),
+  storageSweepIntervalMs: v({
+    name: 'STORAGE_SWEEP_INTERVAL_MS',
+    kind: 'int',
+    default: '600000',
+    description:
+      'How often the gateway removes orphaned storage (objects of studies with no row, unfinished uploads) left by a crash.',
+    apps: ['gateway'],
+    parse: int(100),
+  }),
+  storageOrphanAgeMs: v({
+    name: 'STORAGE_ORPHAN_AGE_MS',
+    kind: 'int',
+    default: '3600000',
+    description:
+      'Orphaned objects and unfinished uploads are removed once unchanged for this long (uploads in flight are younger).',
+    apps: ['gateway'],
+    parse: int(0),
+  }),
   webhookTimeoutMs: v({
     name: 'WEBHOOK_TIMEOUT_MS',
     kind: 'int',
@@ -371,34 +444,139 @@ export const CONFIG_SCHEMA = {
     apps: ['gateway'],
     parse: bool(),
   }),
+  // The DICOM listener (docs/dicom.md).
+  dicomPort: v({
+    name: 'DICOM_PORT',
+    kind: 'int',
+    default: '11112',
+    description: 'TCP port of the DICOM listener (DIMSE C-ECHO and C-STORE).',
+    apps: ['dicom-listener'],
+    parse: int(0),
+  }),
+  dicomAeTitle: v({
+    name: 'DICOM_AE_TITLE',
+    kind: 'string',
+    default: 'XRAY',
+    description:
+      'Our DICOM AE title: the called AE title of the DICOM listener (associations to any other are rejected) and the calling AE title of C-STORE exports.',
+    apps: ['gateway', 'dicom-listener'],
+    parse: aeTitle(),
+  }),
+  dicomExportConcurrency: v({
+    name: 'DICOM_EXPORT_CONCURRENCY',
+    kind: 'int',
+    default: '2',
+    description: 'DICOM export jobs (one study to one destination) the gateway runs at once.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  dicomExportTimeoutMs: v({
+    name: 'DICOM_EXPORT_TIMEOUT_MS',
+    kind: 'int',
+    default: '30000',
+    description: 'Timeout of one C-STORE association or STOW-RS request.',
+    apps: ['gateway'],
+    parse: int(1),
+  }),
+  dicomExportMaxAttempts: v({
+    name: 'DICOM_EXPORT_MAX_ATTEMPTS',
+    kind: 'int',
+    default: '10',
+    description:
+      'Tries of a DICOM export job before its deliveries are marked failed (the workers enqueue exports with it).',
+    apps: ALL,
+    parse: int(1),
+  }),
+  dicomExportBackoffMs: v({
+    name: 'DICOM_EXPORT_BACKOFF_MS',
+    kind: 'int',
+    default: '5000',
+    description: 'First DICOM export retry delay; doubles each try (defaults: ~43 minutes over 10 tries).',
+    apps: ALL,
+    parse: int(0),
+  }),
+  dicomMaxAssociations: v({
+    name: 'DICOM_MAX_ASSOCIATIONS',
+    kind: 'int',
+    default: '32',
+    description: 'Associations one listener holds at once; more are rejected with "local limit exceeded".',
+    apps: ['dicom-listener'],
+    parse: int(1),
+  }),
+  dicomAssociationTimeoutMs: v({
+    name: 'DICOM_ASSOCIATION_TIMEOUT_MS',
+    kind: 'int',
+    default: '30000',
+    description: 'How long a new connection may take to send its association request before it is closed.',
+    apps: ['dicom-listener'],
+    parse: int(1000),
+  }),
+  dicomIdleTimeoutMs: v({
+    name: 'DICOM_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    default: '60000',
+    description: 'Longest silence on an open association before it is aborted.',
+    apps: ['dicom-listener'],
+    parse: int(1000),
+  }),
+  dicomStudyStableSeconds: v({
+    name: 'DICOM_STUDY_STABLE_SECONDS',
+    kind: 'int',
+    default: '15',
+    description:
+      'A study received over DICOM or STOW-RS is complete once no instance arrived for this long and every instance is done.',
+    apps: ['gateway', 'dicom-listener'],
+    parse: int(1),
+  }),
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
 
 const PROBES = { liveness: OBSERVABILITY_PATHS.live, readiness: OBSERVABILITY_PATHS.ready };
 
+export interface AppSpec {
+  defaultPort: number;
+  probes: typeof PROBES;
+  metricsPath: string;
+  /**
+   * The named container port Prometheus scrapes: `http` (the app's own port: the workers, which
+   * serve nothing else) or `metrics` (METRICS_PORT: the gateway, whose `http` port the Ingress routes).
+   */
+  metricsPortName: 'http' | 'metrics';
+  entry: string;
+}
+
 /** The port, probe paths and entry point of each app (ops manifests are checked against these). */
-export const APPS: Record<AppName, { defaultPort: number; probes: typeof PROBES; metricsPath: string; entry: string }> =
-  {
-    gateway: {
-      defaultPort: 3000,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/gateway/src/main.js',
-    },
-    'inference-worker': {
-      defaultPort: 3001,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/inference-worker/src/main.js',
-    },
-    'explain-worker': {
-      defaultPort: 3002,
-      probes: PROBES,
-      metricsPath: OBSERVABILITY_PATHS.metrics,
-      entry: 'dist/apps/explain-worker/src/main.js',
-    },
-  };
+export const APPS: Record<AppName, AppSpec> = {
+  gateway: {
+    defaultPort: 3000,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'metrics',
+    entry: 'dist/apps/gateway/src/main.js',
+  },
+  'inference-worker': {
+    defaultPort: 3001,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/inference-worker/src/main.js',
+  },
+  'explain-worker': {
+    defaultPort: 3002,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/explain-worker/src/main.js',
+  },
+  'dicom-listener': {
+    defaultPort: 3003,
+    probes: PROBES,
+    metricsPath: OBSERVABILITY_PATHS.metrics,
+    metricsPortName: 'http',
+    entry: 'dist/apps/dicom-listener/src/main.js',
+  },
+};
 
 /** Env variables an app reads. */
 export function configVarsFor(app: AppName): ConfigVar[] {

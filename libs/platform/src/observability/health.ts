@@ -17,6 +17,8 @@ export interface CheckResult {
 
 export interface HealthReport {
   status: 'ok' | 'error';
+  /** The dependencies that are down, by name (e.g. `["postgres"]`), so an operator sees the cause at once. */
+  down: string[];
   checks: Record<string, CheckResult>;
 }
 
@@ -42,7 +44,8 @@ export async function runHealthChecks(checks: HealthCheck[], timeoutMs = 2000): 
     }),
   );
   const report = Object.fromEntries(results);
-  return { status: results.every(([, r]) => r.status === 'up') ? 'ok' : 'error', checks: report };
+  const down = results.filter(([, r]) => r.status === 'down').map(([name]) => name);
+  return { status: down.length === 0 ? 'ok' : 'error', down, checks: report };
 }
 
 /** A readiness signal owned by the app, e.g. "model loaded" or "worker resumed". */

@@ -50,6 +50,7 @@ describe('XrayMetrics', () => {
     // 400 ms for 4 images = 0.1 s per image.
     expect(sample(text, 'xray_model_time_per_image_seconds_sum', { phase: 'classify' })).toBeCloseTo(0.1);
     expect(sample(text, 'xray_model_batch_size_sum', { phase: 'classify' })).toBe(4);
+    expect(sample(text, 'xray_model_seconds_total', { phase: 'classify' })).toBeCloseTo(0.4);
     expect(sample(text, 'xray_webhook_deliveries_total', { outcome: 'retrying' })).toBe(1);
     expect(sample(text, 'xray_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
     expect(sample(text, 'xray_webhook_delivery_attempts_sum', { outcome: 'delivered' })).toBe(2);

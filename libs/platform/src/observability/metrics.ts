@@ -13,6 +13,8 @@ export interface CountableQueue {
 export type JobOutcomeLabel = 'completed' | 'failed';
 /** delivered: 2xx; retrying: attempt failed, another is scheduled; failed: gave up (attempts exhausted or permanent). */
 export type WebhookOutcome = 'delivered' | 'retrying' | 'failed';
+/** What happened to one DICOM object sent to one destination. */
+export type DicomExportOutcome = 'delivered' | 'retrying' | 'failed';
 export type ModelPhase = 'classify' | 'explain';
 
 /** Memory held by a model runtime (tfjs tensors, ORT arenas), sampled on scrape. */
@@ -38,8 +40,10 @@ export class XrayMetrics {
   private readonly jobWait: Histogram<'queue'>;
   private readonly modelTimePerImage: Histogram<'phase'>;
   private readonly batchSize: Histogram<'phase'>;
+  private readonly modelSeconds: Counter<'phase'>;
   private readonly webhookDeliveries: Counter<'outcome'>;
   private readonly webhookAttempts: Histogram<'outcome'>;
+  private readonly dicomExports: Counter<'kind' | 'outcome' | 'transport'>;
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(options: { app: string; defaultMetrics?: boolean }) {
@@ -116,6 +120,12 @@ export class XrayMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.modelSeconds = new Counter({
+      name: 'xray_model_seconds_total',
+      help: 'Model time of every model call (the sum over batches, not per image).',
+      labelNames: ['phase'],
+      registers,
+    });
     this.batchSize = new Histogram({
       name: 'xray_model_batch_size',
       help: 'Images per model call.',
@@ -127,6 +137,12 @@ export class XrayMetrics {
       name: 'xray_webhook_deliveries_total',
       help: 'Webhook delivery attempts by outcome.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.dicomExports = new Counter({
+      name: 'xray_dicom_objects_exported_total',
+      help: 'DICOM result objects sent to a destination, by object kind (sr, sc), outcome and transport (dimse, stow).',
+      labelNames: ['kind', 'outcome', 'transport'],
       registers,
     });
     this.webhookAttempts = new Histogram({
@@ -164,6 +180,7 @@ export class XrayMetrics {
   observeModelTime(batchMs: number, batchSize: number, phase: ModelPhase = 'classify'): void {
     if (batchSize < 1) return;
     this.batchSize.observe({ phase }, batchSize);
+    this.modelSeconds.inc({ phase }, batchMs / 1000);
     this.modelTimePerImage.observe({ phase }, batchMs / 1000 / batchSize);
   }
 
@@ -171,6 +188,11 @@ export class XrayMetrics {
   recordWebhookDelivery(outcome: WebhookOutcome, attempt: number): void {
     this.webhookDeliveries.inc({ outcome });
     if (outcome !== 'retrying') this.webhookAttempts.observe({ outcome }, attempt);
+  }
+
+  /** One DICOM object's delivery attempt to one destination. */
+  recordDicomExport(kind: string, outcome: DicomExportOutcome, transport: string): void {
+    this.dicomExports.inc({ kind, outcome, transport });
   }
 
   observeHttp(method: string, route: string, status: number, durationMs: number): void {

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   Controller,
   DynamicModule,
@@ -8,6 +10,8 @@ import {
   Module,
   NestMiddleware,
   NestModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
   Res,
   type ModuleMetadata,
 } from '@nestjs/common';
@@ -31,6 +35,11 @@ export interface ObservabilityOptions {
 export interface ObservabilityModuleOptions extends Pick<ModuleMetadata, 'imports'> {
   /** Value of the `app` label on every metric (gateway, inference-worker, explain-worker). */
   app: string;
+  /**
+   * Serve `/metrics` on this port of its own instead of the app's port (the gateway: its API port
+   * is public, metrics stay inside the cluster); 0 picks a free one. Unset: on the app's port.
+   */
+  metrics?: { port: number; host: string };
   inject?: any[];
   useFactory: (...deps: any[]) => ObservabilityOptions | Promise<ObservabilityOptions>;
 }
@@ -72,6 +81,49 @@ class MetricsController {
   }
 }
 
+const METRICS_LISTEN = Symbol('METRICS_LISTEN');
+
+/** `/metrics` alone on a port of its own: nothing else answers there, and the app's port answers 404 for it. */
+@Injectable()
+export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private server?: Server;
+
+  constructor(
+    private readonly metrics: XrayMetrics,
+    @Inject(METRICS_LISTEN) private readonly listen: { port: number; host: string },
+  ) {}
+
+  /** The port it listens on (after bootstrap). */
+  get port(): number | undefined {
+    return (this.server?.address() as AddressInfo | null)?.port;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?')[0] !== OBSERVABILITY_PATHS.metrics) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found\n');
+        return;
+      }
+      this.metrics.render().then(
+        (text) => res.writeHead(200, { 'Content-Type': this.metrics.contentType }).end(text),
+        (error: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${error.message}\n`),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listen.port, this.listen.host, () => resolve());
+    });
+    this.server = server;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 /** Records every HTTP request's duration by route template (never the raw URL: ids would explode cardinality). */
 @Injectable()
 class HttpMetricsMiddleware implements NestMiddleware {
@@ -92,7 +144,7 @@ class HttpMetricsMiddleware implements NestMiddleware {
 }
 
 /**
- * `/health/live`, `/health/ready` and `/metrics` for one Nest HTTP app, plus HTTP request
+ * `/health/live`, `/health/ready` and `/metrics` (or `/metrics` on a port of its own) for one Nest HTTP app, plus HTTP request
  * metrics. Global: the app's own providers inject `XrayMetrics` (to record model time,
  * webhook deliveries...) and `ProgressHeartbeat` (to pass to `watchWorker`).
  */
@@ -103,7 +155,7 @@ export class ObservabilityModule implements NestModule {
       module: ObservabilityModule,
       global: true,
       imports: options.imports ?? [],
-      controllers: [HealthController, MetricsController],
+      controllers: options.metrics ? [HealthController] : [HealthController, MetricsController],
       providers: [
         { provide: XrayMetrics, useValue: new XrayMetrics({ app: options.app }) },
         { provide: ProgressHeartbeat, useValue: new ProgressHeartbeat() },
@@ -117,6 +169,7 @@ export class ObservabilityModule implements NestModule {
           },
         },
         HttpMetricsMiddleware,
+        ...(options.metrics ? [{ provide: METRICS_LISTEN, useValue: options.metrics }, MetricsServer] : []),
       ],
       exports: [XrayMetrics, ProgressHeartbeat],
     };

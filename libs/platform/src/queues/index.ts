@@ -1,4 +1,4 @@
 export * from './connection';
 export * from './producer';
 export * from './queue-worker';
-export * from './model-queue-worker';
+export * from './deadline';

@@ -1,20 +1,10 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { JobPayloads, QueueName } from '@xray/shared';
 import type { AppConfig } from '../config';
 import { redisOptions } from './connection';
 
-/** BullMQ priorities: lower runs first; both are set so that `stat` always jumps `routine`. */
-export const JOB_PRIORITY = { stat: 1, routine: 5 } as const;
-
-export type TypedQueue<N extends QueueName> = Queue<JobPayloads[N]>;
-
-/** A producer for one queue with the retry policy every job of that queue gets. */
-export function createQueue<N extends QueueName>(
-  name: N,
-  config: AppConfig,
-  overrides: JobsOptions = {},
-): TypedQueue<N> {
-  return new Queue<JobPayloads[N]>(name, {
+/** A producer for one queue with the retry policy every job of that queue gets (overridable per queue). */
+export function createQueue<T>(name: string, config: AppConfig, overrides: JobsOptions = {}): Queue<T> {
+  return new Queue<T>(name, {
     connection: redisOptions(config.redisUrl),
     prefix: config.queuePrefix,
     defaultJobOptions: {
@@ -25,14 +15,4 @@ export function createQueue<N extends QueueName>(
       ...overrides,
     },
   });
-}
-
-/** Webhook jobs retry on their own schedule (about an hour by default), whoever enqueues them. */
-export function webhookJobOptions(config: AppConfig): JobsOptions {
-  return { attempts: config.webhooks.maxAttempts, backoff: { type: 'exponential', delay: config.webhooks.backoffMs } };
-}
-
-/** The webhook queue with its retry schedule. */
-export function createWebhookQueue(config: AppConfig): TypedQueue<'webhook'> {
-  return createQueue('webhook', config, webhookJobOptions(config));
 }

@@ -1,13 +1,21 @@
 import type { JobOutcome } from '@xray/shared';
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { TEST_REDIS_URL, uniqueName } from '@xray/testing';
 import { loadConfig, type AppConfig } from '../config';
 import { createLogger } from '../logging/logger';
-import { JOB_PRIORITY, createQueue, type TypedQueue } from './producer';
-import { QueueWorker } from './queue-worker';
+import { createQueue } from './producer';
+import { QueueWorker, type QueueWorkerOptions } from './queue-worker';
+
+interface TestJob {
+  instanceId: string;
+  correlationId: string;
+}
+
+/** BullMQ priorities: lower runs first. */
+const PRIORITY = { stat: 1, routine: 5 };
 
 /** A worker whose handler the test scripts, on the real local Redis. */
-class ScriptedWorker extends QueueWorker<'inference'> {
+class ScriptedWorker extends QueueWorker<TestJob> {
   handled: string[] = [];
   finalFailures: string[] = [];
   script: (job: Job<{ instanceId: string }>) => Promise<JobOutcome> = async () => 'success';
@@ -15,6 +23,7 @@ class ScriptedWorker extends QueueWorker<'inference'> {
   constructor(
     config: AppConfig,
     readonly gate = { open: false },
+    extra: Partial<QueueWorkerOptions> = {},
   ) {
     const check = () => {
       if (!gate.open) throw new Error('closed');
@@ -24,6 +33,7 @@ class ScriptedWorker extends QueueWorker<'inference'> {
       logger: createLogger('test', 'silent'),
       concurrency: 1,
       readiness: [{ name: 'gate', check }],
+      ...extra,
     });
   }
 
@@ -46,15 +56,9 @@ const until = async (condition: () => boolean, timeoutMs = 10_000) => {
 };
 
 let config: AppConfig;
-let queue: TypedQueue<'inference'>;
+let queue: Queue<TestJob>;
 let worker: ScriptedWorker | undefined;
-const job = (instanceId: string) => ({
-  instanceId,
-  studyId: 's',
-  clientId: 'c',
-  objectKey: 'k',
-  correlationId: 'corr',
-});
+const job = (instanceId: string): TestJob => ({ instanceId, correlationId: 'corr' });
 
 beforeEach(() => {
   config = loadConfig('inference-worker', {
@@ -64,7 +68,7 @@ beforeEach(() => {
     JOB_ATTEMPTS: '3',
     SHUTDOWN_TIMEOUT_MS: '300',
   });
-  queue = createQueue('inference', config);
+  queue = createQueue<TestJob>('inference', config);
 });
 
 afterEach(async () => {
@@ -77,8 +81,8 @@ afterEach(async () => {
 it('takes no job before its readiness checks pass, then runs stat studies first', async () => {
   worker = new ScriptedWorker(config);
   worker.start();
-  for (const id of ['r1', 'r2', 'r3']) await queue.add('classify', job(id), { priority: JOB_PRIORITY.routine });
-  await queue.add('classify', job('stat'), { priority: JOB_PRIORITY.stat });
+  for (const id of ['r1', 'r2', 'r3']) await queue.add('classify', job(id), { priority: PRIORITY.routine });
+  await queue.add('classify', job('stat'), { priority: PRIORITY.stat });
   await new Promise((r) => setTimeout(r, 1500));
   expect(worker.handled).toEqual([]); // paused: the gate is closed
   worker.gate.open = true;
@@ -100,6 +104,28 @@ it("retries thrown errors with backoff, but not a handler's 'failed' outcome", a
   expect(worker.handled.filter((id) => id === 'flaky')).toHaveLength(3);
   expect(worker.handled.filter((id) => id === 'bad')).toHaveLength(1);
   expect(worker.finalFailures).toEqual(['flaky']); // 'bad' recorded its own failure
+});
+
+it('puts a job back without using an attempt while a dependency is down, then runs it', async () => {
+  class Outage extends Error {}
+  worker = new ScriptedWorker(config, { open: true }, { isOutage: (e) => e instanceof Outage, outageRetryMs: 50 });
+  let outageLeft = 5; // more than JOB_ATTEMPTS (3): without the outage rule the job would fail for good
+  worker.script = async () => {
+    if (outageLeft-- > 0) throw new Outage('database down');
+    return 'success';
+  };
+  worker.start();
+  await queue.add('classify', job('during-outage'));
+  await until(() => worker!.handled.length === 6);
+  let completed = 0;
+  for (let tries = 0; completed === 0 && tries < 100; tries++) {
+    await new Promise((r) => setTimeout(r, 50));
+    completed = (await queue.getJobCounts('completed')).completed;
+  }
+  expect(completed).toBe(1);
+  expect(worker.finalFailures).toEqual([]);
+  const [done] = await queue.getJobs(['completed']);
+  expect(done.attemptsMade).toBeLessThanOrEqual(1);
 });
 
 it('on stop, lets the current job finish within the shutdown timeout', async () => {

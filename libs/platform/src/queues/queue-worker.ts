@@ -1,5 +1,5 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { JobOutcome, JobPayloads, QueueName } from '@xray/shared';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { JobOutcome } from '@xray/shared';
 import type { AppConfig } from '../config';
 import { runHealthChecks, type HealthCheck } from '../observability/health';
 import { withCorrelationId, type Logger } from '../logging/logger';
@@ -14,6 +14,14 @@ export interface QueueWorkerOptions {
   concurrency: number;
   /** Checked before the worker takes its first job. */
   readiness: HealthCheck[];
+  /**
+   * Whether a thrown error means a dependency is down (PostgreSQL restarting, say) rather than
+   * that the job is bad. Such a job is put back, delayed by `outageRetryMs` (5 s), without using
+   * up one of its JOB_ATTEMPTS: an outage longer than the retries' backoff must not fail jobs
+   * for good (their final-failure handler could not even record it while the database is down).
+   */
+  isOutage?: (error: unknown) => boolean;
+  outageRetryMs?: number;
 }
 
 /**
@@ -23,20 +31,20 @@ export interface QueueWorkerOptions {
  * retries them). Handlers return immich-style outcomes: 'failed' is final (no retry);
  * a thrown error is transient and retried with backoff.
  */
-export abstract class QueueWorker<N extends QueueName> {
-  private worker?: Worker<JobPayloads[N]>;
+export abstract class QueueWorker<T> {
+  private worker?: Worker<T>;
   private stopping = false;
   private readyTimer?: NodeJS.Timeout;
 
   protected constructor(
-    readonly queueName: N,
+    readonly queueName: string,
     protected readonly options: QueueWorkerOptions,
   ) {}
 
-  protected abstract handle(job: Job<JobPayloads[N]>): Promise<JobOutcome>;
+  protected abstract handle(job: Job<T>): Promise<JobOutcome>;
 
   /** Called once a job has failed for good (retries exhausted, or an unrecoverable error). */
-  protected onFinalFailure(_job: Job<JobPayloads[N]>, _error: Error): Promise<void> {
+  protected onFinalFailure(_job: Job<T>, _error: Error): Promise<void> {
     return Promise.resolve();
   }
 
@@ -46,13 +54,13 @@ export abstract class QueueWorker<N extends QueueName> {
   }
 
   /** The BullMQ worker, for metrics and heartbeats; available after start(). */
-  get bullWorker(): Worker<JobPayloads[N]> | undefined {
+  get bullWorker(): Worker<T> | undefined {
     return this.worker;
   }
 
   start(): void {
     const { config, logger } = this.options;
-    this.worker = new Worker<JobPayloads[N]>(this.queueName, (job) => this.process(job), {
+    this.worker = new Worker<T>(this.queueName, (job, token) => this.process(job, token), {
       connection: redisOptions(config.redisUrl),
       prefix: config.queuePrefix,
       autorun: false,
@@ -94,10 +102,22 @@ export abstract class QueueWorker<N extends QueueName> {
     }
   }
 
-  private async process(job: Job<JobPayloads[N]>): Promise<JobOutcome> {
+  private async process(job: Job<T>, token?: string): Promise<JobOutcome> {
     const data = job.data as { correlationId?: string };
     return withCorrelationId(data.correlationId, async () => {
-      const outcome = await this.handle(job);
+      let outcome: JobOutcome;
+      try {
+        outcome = await this.handle(job);
+      } catch (error) {
+        const { isOutage, outageRetryMs = 5000, logger } = this.options;
+        if (!isOutage?.(error) || !token) throw error;
+        logger.warn(
+          { jobId: job.id, queue: this.queueName, err: (error as Error).message },
+          `dependency down; job retried in ${outageRetryMs} ms without using an attempt`,
+        );
+        await job.moveToDelayed(Date.now() + outageRetryMs, token);
+        throw new DelayedError();
+      }
       if (outcome === 'failed') throw new HandledFailure(`${this.queueName} job ${job.id} failed`);
       return outcome;
     });

@@ -1,9 +1,8 @@
-import * as zlib from 'node:zlib';
 import * as dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { asXrayError, corrupt } from '../errors';
 import { hasDicmPrefix } from '../format';
-import { MAX_DECODED_BYTES } from '../limits';
+import { inflateBounded } from './bounded-inflate';
 import { guessSyntaxAt } from './headerless';
 
 export interface ParsedDicom {
@@ -11,9 +10,9 @@ export interface ParsedDicom {
   transferSyntaxUid: string;
 }
 
-/** Deflated data sets are inflated with a ceiling, so a zip bomb fails instead of eating memory. */
+/** Deflated data sets are inflated step by step, bounded by what their header can need: a deflate bomb fails early. */
 function inflate(byteArray: Uint8Array, position: number): Uint8Array {
-  const inflated = zlib.inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_DECODED_BYTES });
+  const inflated = inflateBounded(byteArray.subarray(position));
   const whole = new Uint8Array(position + inflated.length);
   whole.set(byteArray.subarray(0, position), 0);
   whole.set(inflated, position);

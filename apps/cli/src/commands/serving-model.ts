@@ -1,0 +1,19 @@
+// The model as the workers serve it, for the commands that open or build it: where the package is,
+// which engine opens it, and how an image becomes the model's input.
+import type { EngineChoice } from '@xray/ml';
+import { decodeImage, toModelInput } from '@xray/imaging';
+import { readConfigVar } from '@xray/platform/config';
+import type { PreprocessingSpec } from '@xray/shared';
+
+/** The shipped model, as the workers find it (MODEL_DIR, relative to the working directory). */
+export const DEFAULT_MODEL_DIR = readConfigVar('modelDir') as string;
+
+/** The serving path, used by training and evaluation alike: bytes -> decodeImage -> toModelInput. */
+export async function servingPreprocess(bytes: Uint8Array, spec: PreprocessingSpec): Promise<Float32Array> {
+  return toModelInput(await decodeImage(bytes), spec);
+}
+
+/** The engine the workers would use (ENGINE=onnx|tfjs|auto, read through the config schema). */
+export function configuredEngine(): EngineChoice {
+  return readConfigVar('engine') as EngineChoice;
+}

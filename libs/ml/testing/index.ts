@@ -1,0 +1,3 @@
+// Test-only helpers of @xray/ml (never exported from src/, imported by tests only).
+export * from './tiny-model';
+export * from './counting-source';

@@ -1,3 +1,0 @@
-export * from './tokens';
-export * from './infra.module';
-export * from './worker-app';
