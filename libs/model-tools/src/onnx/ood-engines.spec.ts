@@ -4,7 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
-import { createOnnxEngine, createTfjsEngine, loadModelPackage, MODEL_CARD_JSON, oodScore, saveModelPackage } from '@xray/ml';
+import {
+  createOnnxEngine,
+  createTfjsEngine,
+  loadModelPackage,
+  MODEL_CARD_JSON,
+  oodScore,
+  saveModelPackage,
+} from '@xray/ml';
 import { exportOnnxPackage } from './package-export';
 import { testImage, tinyMobileNet } from '../../testing/onnx/models';
 import { attachOodModel, fitOodStatistics, thresholdForShare } from '../training/ood-fit';

@@ -2,7 +2,15 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type PreprocessingSpec, XrayError } from '@xray/shared';
-import { encodeOodModel, MODEL_CARD_JSON, type ModelCard, type OodCard, type OodModel, oodScore, sha256Hex } from '@xray/ml';
+import {
+  encodeOodModel,
+  MODEL_CARD_JSON,
+  type ModelCard,
+  type OodCard,
+  type OodModel,
+  oodScore,
+  sha256Hex,
+} from '@xray/ml';
 import { writeAtomically } from '../onnx/package-export';
 import { DEFAULT_AUGMENTATION } from './augment';
 import { type LabelledImage, readLabelsCsv } from './dataset';
