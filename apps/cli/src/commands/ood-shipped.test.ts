@@ -1,4 +1,4 @@
-/** @jest-environment <rootDir>/../../libs/ml/src/onnx/__fixtures__/ort-environment.js */
+/** @jest-environment <rootDir>/../../libs/model-tools/testing/ort-environment.js */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWithShared, sharedPath } from '@xray/testing';
