@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset'), displayName: 'dicom', rootDir: __dirname, passWithNoTests: true };
+module.exports = { ...require('../../jest.preset'), displayName: 'dicom', rootDir: __dirname };

@@ -1,18 +1,6 @@
 import { createDataSource, dropDatabase, migrate } from '@xray/db';
 import { testDatabaseUrl, uniqueName } from '@xray/testing';
-import { runCli as runCliStdout } from '../testing/run-cli';
-
-/** What the command printed with console.log (jest decorates console output on stdout). */
-async function runCli(args: string[]): Promise<string> {
-  const lines: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => lines.push(parts.join(' ')));
-  try {
-    await runCliStdout(args);
-  } finally {
-    log.mockRestore();
-  }
-  return lines.join('\n');
-}
+import { runCli } from '../testing/run-cli';
 
 /** `xray apikey create --webhook-url`, `client update` and `dicom-node add|list|remove` on a real database. */
 const databaseUrl = testDatabaseUrl(uniqueName('xray_cli_dicom'));

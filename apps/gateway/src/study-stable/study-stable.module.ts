@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { StudyStableHandler } from '@xray/pipeline';
+import { StudyProgressService, StudyStableHandler } from '@xray/pipeline';
 import { StudyStableProcessor } from './study-stable.processor';
 
-@Module({ providers: [StudyStableHandler, StudyStableProcessor] })
+@Module({ providers: [StudyProgressService, StudyStableHandler, StudyStableProcessor] })
 export class StudyStableModule {}
