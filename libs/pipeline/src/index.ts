@@ -3,6 +3,7 @@ export * from './nest/tokens';
 export * from './nest/infra.module';
 export * from './nest/worker-app';
 export * from './workers/model-queue-worker';
+export * from './workers/io-queue-worker';
 export * from './progress/study-progress.service';
 export * from './views/study-view';
 export * from './ingest/study-ingest.service';

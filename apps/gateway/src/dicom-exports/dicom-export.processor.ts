@@ -1,9 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { checkDatabase } from '@xray/db';
-import { CONFIG, DATA_SOURCE, DicomExportHandler, LOGGER, REDIS, type DicomExportJob } from '@xray/pipeline';
-import { ProgressHeartbeat, QueueWorker, XrayMetrics, watchWorker, type AppConfig, type Logger } from '@xray/platform';
-import { QUEUES, type JobOutcome } from '@xray/shared';
-import type { Job } from 'bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, DATA_SOURCE, DicomExportHandler, IoQueueWorker, LOGGER, REDIS } from '@xray/pipeline';
+import { ProgressHeartbeat, XrayMetrics, type AppConfig, type Logger } from '@xray/platform';
+import { QUEUES } from '@xray/shared';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
@@ -14,44 +12,23 @@ import type { DataSource } from 'typeorm';
  * cost the API nothing visible. The rest is network I/O to the destinations.
  */
 @Injectable()
-export class DicomExportProcessor
-  extends QueueWorker<DicomExportJob>
-  implements OnApplicationBootstrap, OnApplicationShutdown
-{
+export class DicomExportProcessor extends IoQueueWorker<'dicom-export'> {
   constructor(
     @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
     @Inject(DATA_SOURCE) ds: DataSource,
     @Inject(REDIS) redis: Redis,
-    private readonly handler: DicomExportHandler,
-    private readonly metrics: XrayMetrics,
-    private readonly heartbeat: ProgressHeartbeat,
+    handler: DicomExportHandler,
+    metrics: XrayMetrics,
+    heartbeat: ProgressHeartbeat,
   ) {
-    super(QUEUES.dicomExport, {
+    super(QUEUES.dicomExport, config.dicom.export.concurrency, handler, {
       config,
       logger,
-      concurrency: config.dicom.export.concurrency,
-      readiness: [
-        { name: 'redis', check: () => redis.ping() },
-        { name: 'postgres', check: () => checkDatabase(ds) },
-      ],
+      ds,
+      redis,
+      metrics,
+      heartbeat,
     });
-  }
-
-  onApplicationBootstrap(): void {
-    this.start();
-    watchWorker(this.bullWorker!, { metrics: this.metrics, heartbeat: this.heartbeat });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.stop();
-  }
-
-  protected handle(job: Job<DicomExportJob>): Promise<JobOutcome> {
-    return this.handler.handle(job);
-  }
-
-  protected override onFinalFailure(job: Job<DicomExportJob>, error: Error): Promise<void> {
-    return this.handler.onFinalFailure(job, error);
   }
 }

@@ -1,48 +1,28 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { checkDatabase } from '@xray/db';
-import { CONFIG, DATA_SOURCE, LOGGER, REDIS, StudyStableHandler, type StudyStableJob } from '@xray/pipeline';
-import { QueueWorker, type AppConfig, type Logger } from '@xray/platform';
-import { QUEUES, type JobOutcome } from '@xray/shared';
-import type { Job } from 'bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { CONFIG, DATA_SOURCE, IoQueueWorker, LOGGER, REDIS, StudyStableHandler } from '@xray/pipeline';
+import { ProgressHeartbeat, XrayMetrics, type AppConfig, type Logger } from '@xray/platform';
+import { QUEUES } from '@xray/shared';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
+
+/** Checks run at once: each is a few database reads. */
+const STUDY_STABLE_CONCURRENCY = 4;
 
 /**
  * The `study-stable` queue's worker, in the gateway process (like webhooks, a few database
  * reads and no model): DICOM and STOW-RS studies complete here. Each job goes to StudyStableHandler.
  */
 @Injectable()
-export class StudyStableProcessor
-  extends QueueWorker<StudyStableJob>
-  implements OnApplicationBootstrap, OnApplicationShutdown
-{
+export class StudyStableProcessor extends IoQueueWorker<'study-stable'> {
   constructor(
     @Inject(CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
     @Inject(DATA_SOURCE) ds: DataSource,
     @Inject(REDIS) redis: Redis,
-    private readonly handler: StudyStableHandler,
+    handler: StudyStableHandler,
+    metrics: XrayMetrics,
+    heartbeat: ProgressHeartbeat,
   ) {
-    super(QUEUES.studyStable, {
-      config,
-      logger,
-      concurrency: 4,
-      readiness: [
-        { name: 'redis', check: () => redis.ping() },
-        { name: 'postgres', check: () => checkDatabase(ds) },
-      ],
-    });
-  }
-
-  onApplicationBootstrap(): void {
-    this.start();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.stop();
-  }
-
-  protected handle(job: Job<StudyStableJob>): Promise<JobOutcome> {
-    return this.handler.handle(job);
+    super(QUEUES.studyStable, STUDY_STABLE_CONCURRENCY, handler, { config, logger, ds, redis, metrics, heartbeat });
   }
 }
