@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { StudyStableHandler } from '@xray/pipeline';
+import { StudyProgressService, StudyStableHandler } from '@xray/pipeline';
 import { StudyStableProcessor } from './study-stable.processor';
 
-@Module({ providers: [StudyStableHandler, StudyStableProcessor] })
+// The handler completes the study through StudyProgressService (webhooks, DICOM export).
+@Module({ providers: [StudyProgressService, StudyStableHandler, StudyStableProcessor] })
 export class StudyStableModule {}
