@@ -253,7 +253,7 @@ describe('a DICOM study submitted over the API comes back into the PACS as DICOM
   });
 
   it('counts exported objects by kind, outcome and transport', async () => {
-    const metrics = await (await fetch(`${system.appUrl('gateway')}/metrics`)).text();
+    const metrics = await (await fetch(system.metricsUrl('gateway'))).text();
     expect(metrics).toMatch(
       /xray_dicom_objects_exported_total\{[^}]*kind="sr"[^}]*outcome="delivered"[^}]*transport="stow"[^}]*\} 2/,
     );
