@@ -237,5 +237,16 @@ describe.each([
       expect(sameStudy.instances).toHaveLength(3);
       expect(completedEvents(hookPath, study.studyInstanceUid)).toHaveLength(1);
     });
+
+    it('forwarding the whole study, our results included (as a PACS routing rule does), classifies nothing again', async () => {
+      const before = (await orthanc.studyInstanceIds(study.studyInstanceUid)).sort();
+      // Orthanc's job fails (the SR is refused as a non-image class); the SCs are answered as already known.
+      await send(before).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, (STABLE_SECONDS + 3) * 1000));
+      await exportsOf(client(), classified.id, (items) => items.every((d) => d.status === 'delivered'));
+      expect((await apiJson<StudyDto>(client(), `/v1/studies/${classified.id}`)).instances).toHaveLength(3);
+      expect(completedEvents(hookPath, study.studyInstanceUid)).toHaveLength(1);
+      expect((await orthanc.studyInstanceIds(study.studyInstanceUid)).sort()).toEqual(before);
+    });
   },
 );
