@@ -12,14 +12,14 @@ export function newUid(): string {
 
 /**
  * Copies of a real DICOM file as the instances of one new study: new Study, Series and SOP
- * Instance UIDs (and accession number), everything else, pixel data included, as in the
+ * Instance UIDs (and accession number, patient ID when given), everything else, pixel data included, as in the
  * source. Written with dcmjs; returns the files' paths.
  */
 export function makeStudyFiles(
   source: string,
   count: number,
   dir: string,
-  options: { studyInstanceUid?: string; accessionNumber?: string } = {},
+  options: { studyInstanceUid?: string; accessionNumber?: string; patientId?: string } = {},
 ): { studyInstanceUid: string; sopInstanceUids: string[]; files: string[] } {
   const bytes = readFileSync(source);
   const studyInstanceUid = options.studyInstanceUid ?? newUid();
@@ -38,6 +38,7 @@ export function makeStudyFiles(
     set(message.dict, '00080018', 'UI', sop);
     set(message.dict, '00200013', 'IS', String(i + 1));
     if (options.accessionNumber) set(message.dict, '00080050', 'SH', options.accessionNumber);
+    if (options.patientId) set(message.dict, '00100020', 'LO', options.patientId);
     set(message.meta, '00020003', 'UI', sop);
     const file = path.join(dir, `${sop}.dcm`);
     writeFileSync(file, Buffer.from(message.write()));

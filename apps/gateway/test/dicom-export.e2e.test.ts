@@ -10,12 +10,14 @@ import {
   freePort,
   makeDicom,
   makePng,
-  startOrthancDicomWeb,
+  reportedBodyParts,
+  scSource,
+  startOrthanc,
   startStoreScp,
   startSystem,
   WebhookReceiver,
   type IssuedClient,
-  type OrthancDicomWeb,
+  type RunningOrthanc,
   type RunningSystem,
   type StoreScp,
 } from '@xray/testing';
@@ -27,10 +29,8 @@ import { ApiClient } from './api-client';
  * study (two generated CR instances of one study, already in both Orthancs as a PACS would hold
  * them) is submitted over the HTTP API.
  *
- * The Orthanc-sourced variant (the study sent from Orthanc by C-STORE / STOW-RS into our DICOM
- * listener, results back into the same Orthanc) needs the DICOM ingest (issue 14): add it as a
- * `describe` that sends `sources` from `pacsByCStore` with Orthanc's /modalities/<ours>/store
- * instead of `api.submit`, then runs the same `expectResultsIn` checks.
+ * The Orthanc-sourced variant (the study sent from Orthanc into the DICOM listener or by STOW-RS,
+ * results back into the same Orthanc) is apps/dicom-listener/test/orthanc-roundtrip.e2e.test.ts.
  */
 jest.setTimeout(240_000);
 
@@ -43,8 +43,8 @@ let system: RunningSystem;
 let receiver: WebhookReceiver;
 let hospital: IssuedClient;
 let api: ApiClient;
-let pacsByCStore: OrthancDicomWeb;
-let pacsByStow: OrthancDicomWeb;
+let pacsByCStore: RunningOrthanc;
+let pacsByStow: RunningOrthanc;
 let storescpPort: number;
 let storescp: StoreScp | undefined;
 const sources = [
@@ -64,51 +64,7 @@ async function xray(...args: string[]): Promise<any> {
   return JSON.parse(stdout);
 }
 
-async function orthancInstancesOfStudy(pacs: OrthancDicomWeb, studyUid: string): Promise<string[]> {
-  const lookup = await (await fetch(`${pacs.url}/tools/lookup`, { method: 'POST', body: studyUid })).json();
-  const study = lookup.find((r: { Type: string }) => r.Type === 'Study');
-  if (!study) return [];
-  const instances = await (await fetch(`${pacs.url}/studies/${study.ID}/instances`)).json();
-  return instances.map((i: { ID: string }) => i.ID);
-}
-
-/** Every instance of the study in Orthanc, read back as naturalized datasets. */
-async function orthancStudy(pacs: OrthancDicomWeb, studyUid: string): Promise<Array<Record<string, any>>> {
-  const ids = await orthancInstancesOfStudy(pacs, studyUid);
-  return Promise.all(
-    ids.map(async (id) => {
-      const bytes = new Uint8Array(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
-      return data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage.readFile(bytes.buffer).dict);
-    }),
-  );
-}
-
-/** The SOP Instance UIDs of a study through DICOMweb QIDO-RS. */
-async function qidoInstanceUids(pacs: OrthancDicomWeb, studyUid: string): Promise<string[]> {
-  const res = await fetch(`${pacs.dicomWebRoot}/studies/${studyUid}/instances`, {
-    headers: { Accept: 'application/dicom+json' },
-  });
-  if (res.status !== 200) return [];
-  return ((await res.json()) as Array<Record<string, { Value: string[] }>>).map((i) => i['00080018'].Value[0]).sort();
-}
-
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const codeOf = (item: Record<string, any>) => asArray(item.ConceptNameCodeSequence)[0]?.CodeValue;
-
-/** Per measurement group of the SR: the Target Region's code (or text) and the source SOP it was inferred from. */
-function reportedBodyParts(sr: Record<string, any>): Array<{ code: string; source: string }> {
-  const measurements = asArray(sr.ContentSequence).find((i) => codeOf(i) === '126010');
-  return asArray(measurements?.ContentSequence as any[])
-    .filter((g) => codeOf(g) === '125007')
-    .map((group) => {
-      const region = asArray(group.ContentSequence as any[]).find((i) => codeOf(i) === '123014');
-      const image = asArray(region.ContentSequence as any[]).find((i) => i.ValueType === 'IMAGE');
-      return {
-        code: region.ValueType === 'CODE' ? asArray(region.ConceptCodeSequence)[0].CodeValue : region.TextValue,
-        source: asArray(image.ReferencedSOPSequence)[0].ReferencedSOPInstanceUID,
-      };
-    });
-}
 
 async function exportsOf(studyId: string, done: (items: any[]) => boolean, timeoutMs = 90_000): Promise<any[]> {
   const deadline = Date.now() + timeoutMs;
@@ -125,11 +81,11 @@ async function exportsOf(studyId: string, done: (items: any[]) => boolean, timeo
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'xray-dicom-export-'));
-  for (const dir of ['cstore', 'stow', 'storescp']) mkdirSync(path.join(work, dir));
+  mkdirSync(path.join(work, 'storescp'));
   receiver = await new WebhookReceiver().start();
   [pacsByCStore, pacsByStow, system, storescpPort] = await Promise.all([
-    startOrthancDicomWeb(path.join(work, 'cstore'), { dicom: { aeTitle: 'PACS' } }),
-    startOrthancDicomWeb(path.join(work, 'stow')),
+    startOrthanc({}, 'PACS'),
+    startOrthanc({}, 'STOWPACS'),
     startSystem({
       env: { DICOM_EXPORT_BACKOFF_MS: '300', DICOM_EXPORT_MAX_ATTEMPTS: '12', DICOM_AE_TITLE: 'XRAY-TEST' },
     }),
@@ -138,11 +94,7 @@ beforeAll(async () => {
   hospital = await system.createClient('hospital-dicom');
   api = new ApiClient(system.url, hospital.apiKey);
   // The PACS already holds the source study, as it would in a hospital.
-  for (const pacs of [pacsByCStore, pacsByStow])
-    for (const s of sources) {
-      const res = await fetch(`${pacs.url}/instances`, { method: 'POST', body: new Uint8Array(s.bytes) });
-      expect(res.status).toBe(200);
-    }
+  for (const pacs of [pacsByCStore, pacsByStow]) for (const s of sources) await pacs.upload(new Uint8Array(s.bytes));
   destinations.cstore = (
     await xray(
       'destination',
@@ -150,7 +102,7 @@ beforeAll(async () => {
       '--client',
       'hospital-dicom',
       '--dicom',
-      `PACS@127.0.0.1:${pacsByCStore.dicom!.port}`,
+      `PACS@127.0.0.1:${pacsByCStore.dicomPort}`,
     )
   ).id;
   destinations.stow = (
@@ -217,13 +169,13 @@ describe('a DICOM study submitted over the API comes back into the PACS as DICOM
     );
     const announced = event.data.dicom!.objects.map((o) => o.sopInstanceUid);
     const sourceUids = sources.map((s) => s.sop);
-    expect(await qidoInstanceUids(pacsByStow, STUDY_UID)).toEqual([...sourceUids, ...announced].sort());
+    expect(await pacsByStow.qidoInstanceUids(STUDY_UID)).toEqual([...sourceUids, ...announced].sort());
     await expectResultsIn(pacsByCStore, announced);
     await expectResultsIn(pacsByStow, announced);
   });
 
-  async function expectResultsIn(pacs: OrthancDicomWeb, announced: string[]): Promise<void> {
-    const instances = await orthancStudy(pacs, STUDY_UID);
+  async function expectResultsIn(pacs: RunningOrthanc, announced: string[]): Promise<void> {
+    const instances = await pacs.studyDatasets(STUDY_UID);
     expect(instances).toHaveLength(sources.length + 3);
     const [sr] = instances.filter((i) => i.Modality === 'SR');
     const scs = instances.filter((i) => i.SOPClassUID === '1.2.840.10008.5.1.4.1.1.7');
@@ -240,7 +192,7 @@ describe('a DICOM study submitted over the API comes back into the PACS as DICOM
 
     // One SC per source instance, at its resolution, referring to it.
     for (const s of sources) {
-      const sc = scs.find((i) => asArray(i.SourceImageSequence)[0]?.ReferencedSOPInstanceUID === s.sop);
+      const sc = scs.find((i) => scSource(i) === s.sop);
       expect(sc).toMatchObject({ Rows: s.rows, Columns: s.columns, SamplesPerPixel: 3, BurnedInAnnotation: 'YES' });
     }
   }
@@ -289,14 +241,14 @@ describe('a DICOM study submitted over the API comes back into the PACS as DICOM
   });
 
   it('re-sending the study adds no new instances to either Orthanc', async () => {
-    const before = await Promise.all([pacsByCStore, pacsByStow].map((p) => orthancInstancesOfStudy(p, STUDY_UID)));
+    const before = await Promise.all([pacsByCStore, pacsByStow].map((p) => p.studyInstanceIds(STUDY_UID)));
     const again: StudyDto = await (await api.submit(sources.map((s) => ({ name: s.name, bytes: s.bytes })))).json();
     await api.waitForStudy(again.id);
     const items = await exportsOf(again.id, (list) => list.length === 9 && list.every((d) => d.status === 'delivered'));
     expect(new Set(items.map((d) => d.sopInstanceUid))).toEqual(
       new Set(event.data.dicom!.objects.map((o) => o.sopInstanceUid)),
     );
-    const after = await Promise.all([pacsByCStore, pacsByStow].map((p) => orthancInstancesOfStudy(p, STUDY_UID)));
+    const after = await Promise.all([pacsByCStore, pacsByStow].map((p) => p.studyInstanceIds(STUDY_UID)));
     expect(after.map((ids) => ids.sort())).toEqual(before.map((ids) => ids.sort()));
   });
 

@@ -1,7 +1,7 @@
 /** STOW-RS client against a checking HTTP server and against Orthanc's DICOMweb plugin. */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startOrthancDicomWeb, type OrthancDicomWeb } from '@xray/testing';
+import { startOrthanc, type RunningOrthanc } from '@xray/testing';
 import { tempDir } from '../../test/read-dicom';
 import { overlayPng, studyInput, STUDY_UID } from '../../test/result-fixtures';
 import { buildSecondaryCapture, buildStudyReport, type DicomObject } from '../results';
@@ -152,9 +152,9 @@ describe('STOW-RS delivery to an HTTP server', () => {
 });
 
 describe('STOW-RS delivery to Orthanc', () => {
-  let orthanc: OrthancDicomWeb;
+  let orthanc: RunningOrthanc;
   beforeAll(async () => {
-    orthanc = await startOrthancDicomWeb(tmp.dir);
+    orthanc = await startOrthanc();
   }, 60_000);
   afterAll(async () => orthanc?.stop());
 
@@ -176,11 +176,7 @@ describe('STOW-RS delivery to Orthanc', () => {
     expect((await (await fetch(`${orthanc.url}/instances`)).json()) as string[]).toHaveLength(3);
 
     // Orthanc reads the SR's content: the first instance's body part code.
-    const srId = (
-      (await (
-        await fetch(`${orthanc.url}/tools/lookup`, { method: 'POST', body: objects[0].sopInstanceUid })
-      ).json()) as { ID: string }[]
-    )[0].ID;
+    const srId = ((await orthanc.post('/tools/lookup', objects[0].sopInstanceUid)) as { ID: string }[])[0].ID;
     const tags = JSON.stringify(await (await fetch(`${orthanc.url}/instances/${srId}/simplified-tags`)).json());
     expect(tags).toContain('816094009');
   });

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { findInstanceBySopUid, findStudyIdByStudyUid, recordDicomInstance, setInstanceObjectKey } from '@xray/db';
+import {
+  findDicomObject,
+  findInstanceBySopUid,
+  findStudyIdByStudyUid,
+  recordDicomInstance,
+  setInstanceObjectKey,
+} from '@xray/db';
 import {
   DicomHeaderError,
   DicomStatus,
@@ -101,6 +107,13 @@ export class DicomIngestService {
     if (known) {
       stream.resume();
       return { status: 'duplicate', studyId: known.studyId, instanceId: known.instanceId, header };
+    }
+    // One of our own results (a Grad-CAM++ SC) forwarded back with its study, as a PACS routing
+    // the whole study does: classifying it would reopen the study and loop. Nothing new is stored.
+    const own = await findDicomObject(ds, header.sopInstanceUid, clientId);
+    if (own?.instanceId) {
+      stream.resume();
+      return { status: 'duplicate', studyId: own.studyId, instanceId: own.instanceId, header };
     }
     const instanceId = randomUUID();
     let studyId = (await findStudyIdByStudyUid(ds, clientId, header.studyInstanceUid)) ?? randomUUID();
