@@ -14,3 +14,24 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 export function testDatabaseUrl(database: string): string {
   return `${PG_BASE.replace(/\/+$/, '')}/${database}`;
 }
+
+/**
+ * Awaits services started in parallel. When one fails to start, the others are still awaited and
+ * stopped (their `stop()` or `close()`), so a failed start leaks no server; then its error is thrown.
+ */
+export async function startedTogether<T extends readonly unknown[]>(starts: {
+  [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(starts as readonly Promise<unknown>[]);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (!failed) return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  await Promise.allSettled(
+    settled.map((result) => {
+      const service = result.status === 'fulfilled' ? (result.value as { stop?: unknown; close?: unknown }) : undefined;
+      if (typeof service?.stop === 'function') return service.stop();
+      if (typeof service?.close === 'function') return service.close();
+      return undefined;
+    }),
+  );
+  throw failed.reason;
+}

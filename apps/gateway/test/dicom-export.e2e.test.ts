@@ -12,6 +12,7 @@ import {
   makePng,
   reportedBodyParts,
   scSource,
+  startedTogether,
   startOrthanc,
   startStoreScp,
   startSystem,
@@ -83,7 +84,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(os.tmpdir(), 'xray-dicom-export-'));
   mkdirSync(path.join(work, 'storescp'));
   receiver = await new WebhookReceiver().start();
-  [pacsByCStore, pacsByStow, system, storescpPort] = await Promise.all([
+  [pacsByCStore, pacsByStow, system, storescpPort] = await startedTogether([
     startOrthanc({}, 'PACS'),
     startOrthanc({}, 'STOWPACS'),
     startSystem({

@@ -8,7 +8,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, makeDicom, startStoreScp, startSystem, type RunningSystem, type StoreScp } from '@xray/testing';
+import {
+  freePort,
+  makeDicom,
+  startedTogether,
+  startStoreScp,
+  startSystem,
+  type RunningSystem,
+  type StoreScp,
+} from '@xray/testing';
 import { collectPageErrors, launchChromium, screenshot } from './browser';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -31,7 +39,7 @@ describe('DICOM results panel in chromium', () => {
       { cwd: ROOT, stdio: 'inherit' },
     );
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-web-dicom-'));
-    [system, browser, storescp] = await Promise.all([
+    [system, browser, storescp] = await startedTogether([
       startSystem({ env: { DICOM_EXPORT_BACKOFF_MS: '500', DICOM_EXPORT_MAX_ATTEMPTS: '20' } }),
       launchChromium(),
       freePort().then((port) => startStoreScp({ port, dir: work, aeTitle: 'ARCHIVE' })),

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { BodyPartLabel, ExplanationLayersDto, InstanceDto, PredictionDto, StudyDto } from '@xray/shared';
-import { makeDicom, startSystem } from '@xray/testing';
+import { makeDicom, startedTogether, startSystem } from '@xray/testing';
 import { checkRegistration, compatibleLabels } from '@xray/shared';
 import { ARTIFACTS, collectPageErrors, launchChromium, screenshot } from './browser';
 import { jpegFile, pngFile } from './fixtures';
@@ -69,7 +69,7 @@ describe('web viewer in chromium', () => {
       { cwd: ROOT, stdio: 'inherit' },
     );
     fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-    [system, browser] = await Promise.all([startSystem(), launchChromium()]);
+    [system, browser] = await startedTogether([startSystem(), launchChromium()]);
     ({ apiKey } = await system.createClient(`web-e2e-${RUN}`));
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     pageErrors = collectPageErrors(page);
