@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { KeysetQuery } from '../keyset-query';
 import type { DicomResultKind } from './dicom-destinations.repository';
 
 /**
@@ -198,25 +199,19 @@ export interface DicomDeliveryFilter {
 
 /** Deliveries newest first. */
 export async function listDicomDeliveries(ds: DataSource, filter: DicomDeliveryFilter): Promise<DicomDeliveryRecord[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (v: unknown) => `$${params.push(v)}`;
-  if (filter.clientId) where.push(`d.client_id = ${param(filter.clientId)}`);
-  if (filter.studyId) where.push(`d.study_id = ${param(filter.studyId)}`);
-  if (filter.destinationId) where.push(`d.destination_id = ${param(filter.destinationId)}`);
-  if (filter.status) where.push(`d.status = ${param(filter.status)}`);
-  if (filter.before)
-    where.push(
-      `(d.created_at, d.id) < (${param(filter.before.createdAt)}::timestamptz, ${param(filter.before.id)}::uuid)`,
-    );
+  const query = new KeysetQuery()
+    .equals('d.client_id', filter.clientId)
+    .equals('d.study_id', filter.studyId)
+    .equals('d.destination_id', filter.destinationId)
+    .equals('d.status', filter.status)
+    .before('d', filter.before);
   const rows = await ds.query(
     `SELECT d.id, d.study_id, o.sop_instance_uid, o.kind, o.instance_id, t.id AS destination_id, t.transport, t.ae_title,
             t.host, t.port, t.url, t.removed_at, d.status, d.attempts, d.last_error, d.delivered_at, d.created_at,
             d.created_at::text AS cursor_at
        FROM dicom_deliveries d JOIN dicom_objects o ON o.id = d.object_id JOIN dicom_destinations t ON t.id = d.destination_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY d.created_at DESC, d.id DESC LIMIT ${param(filter.limit)}`,
-    params,
+      ${query.page('d', filter.limit)}`,
+    query.params,
   );
   return rows.map((r: Record<string, any>): DicomDeliveryRecord => ({
     id: r.id,

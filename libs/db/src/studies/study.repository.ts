@@ -1,5 +1,6 @@
 import type { Priority, StudyStatus } from '@xray/shared';
 import type { DataSource } from 'typeorm';
+import { KeysetQuery } from '../keyset-query';
 import { InstanceEntity } from '../entities/instance.entity';
 import { StudyEntity } from '../entities/study.entity';
 
@@ -85,23 +86,19 @@ export async function listStudyIds(
   ds: DataSource,
   filter: StudyFilter,
 ): Promise<Array<{ id: string; createdAt: string }>> {
-  const where = ['s.client_id = $1'];
-  const params: unknown[] = [filter.clientId];
-  const param = (value: unknown) => `$${params.push(value)}`;
-  if (filter.status) where.push(`s.status = ${param(filter.status)}`);
+  const query = new KeysetQuery();
+  // Tenancy: always one client's studies (never skipped like the optional filters).
+  query.where(`s.client_id = ${query.param(filter.clientId)}`).equals('s.status', filter.status);
   if (filter.accessionPrefix)
-    where.push(`s.accession_number ILIKE ${param(filter.accessionPrefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
+    query.where(`s.accession_number ILIKE ${query.param(filter.accessionPrefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
   if (filter.label)
-    where.push(
-      `EXISTS (SELECT 1 FROM instances i JOIN predictions p ON p.instance_id = i.id WHERE i.study_id = s.id AND p.label = ${param(filter.label)})`,
+    query.where(
+      `EXISTS (SELECT 1 FROM instances i JOIN predictions p ON p.instance_id = i.id WHERE i.study_id = s.id AND p.label = ${query.param(filter.label)})`,
     );
-  if (filter.before)
-    where.push(
-      `(s.created_at, s.id) < (${param(filter.before.createdAt)}::timestamptz, ${param(filter.before.id)}::uuid)`,
-    );
+  query.before('s', filter.before);
   const rows: Array<{ id: string; created_at: string }> = await ds.query(
-    `SELECT s.id, s.created_at::text AS created_at FROM studies s WHERE ${where.join(' AND ')} ORDER BY s.created_at DESC, s.id DESC LIMIT ${param(filter.limit)}`,
-    params,
+    `SELECT s.id, s.created_at::text AS created_at FROM studies s ${query.page('s', filter.limit)}`,
+    query.params,
   );
   return rows.map((r) => ({ id: r.id, createdAt: r.created_at }));
 }

@@ -1,5 +1,6 @@
 import type { WebhookEventType } from '@xray/shared';
 import type { DataSource, EntityManager } from 'typeorm';
+import { KeysetQuery } from '../keyset-query';
 import { WebhookAttemptEntity } from '../entities/webhook-attempt.entity';
 import type { StudyRecord } from '../studies/study-records';
 
@@ -150,23 +151,17 @@ export interface DeliveryFilter {
 
 /** Deliveries newest first, each with every attempt. */
 export async function listDeliveries(ds: DataSource, filter: DeliveryFilter): Promise<DeliveryRecord[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (v: unknown) => `$${params.push(v)}`;
-  if (filter.clientId) where.push(`d.client_id = ${param(filter.clientId)}`);
-  if (filter.status) where.push(`d.status = ${param(filter.status)}`);
-  if (filter.before)
-    where.push(
-      `(d.created_at, d.id) < (${param(filter.before.createdAt)}::timestamptz, ${param(filter.before.id)}::uuid)`,
-    );
+  const query = new KeysetQuery()
+    .equals('d.client_id', filter.clientId)
+    .equals('d.status', filter.status)
+    .before('d', filter.before);
   const rows = await ds.query(
     `SELECT d.id, d.event_id, e.type, e.study_id, d.url, d.status, d.last_error, d.delivered_at, d.created_at, d.created_at::text AS cursor_at,
             COALESCE((SELECT json_agg(json_build_object('attempt', a.attempt, 'statusCode', a.status_code, 'error', a.error, 'durationMs', a.duration_ms, 'at', a.created_at) ORDER BY a.attempt)
                         FROM webhook_attempts a WHERE a.delivery_id = d.id), '[]') AS attempts
        FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY d.created_at DESC, d.id DESC LIMIT ${param(filter.limit)}`,
-    params,
+      ${query.page('d', filter.limit)}`,
+    query.params,
   );
   return rows.map((r: Record<string, any>): DeliveryRecord => ({
     id: r.id,
