@@ -102,32 +102,21 @@ function tfjsMemory(): RuntimeMemory {
   return { bytes: numBytes, tensors: numTensors };
 }
 
-/** The DICOM facts kept with an instance (no patient identifiers exist in ImageMetadata). */
+/** The DICOM facts kept with an instance: these fields only (ImageMetadata holds no patient identifiers). */
+const DICOM_FACTS: ReadonlyArray<keyof DicomFactsDto & keyof ImageMetadata> = [
+  'sopInstanceUid',
+  'studyInstanceUid',
+  'seriesInstanceUid',
+  'modality',
+  'bodyPartExamined',
+  'studyDescription',
+  'seriesDescription',
+  'photometricInterpretation',
+  'rows',
+  'columns',
+  'transferSyntaxUid',
+];
+
 function dicomFacts(m: ImageMetadata): DicomFactsDto {
-  const {
-    sopInstanceUid,
-    studyInstanceUid,
-    seriesInstanceUid,
-    modality,
-    bodyPartExamined,
-    studyDescription,
-    seriesDescription,
-    photometricInterpretation,
-    rows,
-    columns,
-    transferSyntaxUid,
-  } = m;
-  return {
-    sopInstanceUid,
-    studyInstanceUid,
-    seriesInstanceUid,
-    modality,
-    bodyPartExamined,
-    studyDescription,
-    seriesDescription,
-    photometricInterpretation,
-    rows,
-    columns,
-    transferSyntaxUid,
-  };
+  return Object.fromEntries(DICOM_FACTS.map((key) => [key, m[key]])) as DicomFactsDto;
 }
