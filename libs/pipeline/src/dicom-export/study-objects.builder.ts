@@ -22,6 +22,7 @@ import { clientKey, type ObjectStore } from '@xray/storage';
 import sharp from 'sharp';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE, OBJECT_STORE } from '../nest/tokens';
+import { predictionView } from '../views/study-view';
 import { planStudyObjects, type PlannedInstance, type StudyObjectsPlan } from './study-objects-plan';
 
 /** Who makes the objects (observer context, ContributingEquipmentSequence). */
@@ -120,13 +121,8 @@ export class StudyObjectsBuilder {
       result: {
         resultId: planned.resultId,
         source,
-        prediction: {
-          label: prediction.label,
-          classIndex: prediction.classIndex,
-          confidence: prediction.confidence,
-          band: prediction.band,
-          top5: prediction.top5,
-        },
+        // As the API shows it: the SR and SC report its out-of-distribution warning and score.
+        prediction: predictionView(prediction),
         registration:
           registration.status === 'mismatch'
             ? { status: 'disagrees', message: describeMismatch(registration, prediction.label).join(' ') }

@@ -1,5 +1,12 @@
-import type { InstanceRecord, StoredWebhookEvent, StudyRecord } from '@xray/db';
-import type { DicomObjectRefDto, InstanceDto, StudyDicomObjectsDto, StudyDto, WebhookEvent } from '@xray/shared';
+import type { InstanceRecord, PredictionRecord, StoredWebhookEvent, StudyRecord } from '@xray/db';
+import type {
+  DicomObjectRefDto,
+  InstanceDto,
+  PredictionDto,
+  StudyDicomObjectsDto,
+  StudyDto,
+  WebhookEvent,
+} from '@xray/shared';
 import { planStudyObjects } from '../dicom-export/study-objects-plan';
 
 /**
@@ -8,6 +15,20 @@ import { planStudyObjects } from '../dicom-export/study-objects-plan';
  */
 export function studyView(study: StudyRecord, publicUrl: string): StudyDto {
   return { ...study, instances: study.instances.map((instance) => instanceView(instance, publicUrl)) };
+}
+
+/** A prediction as the API shows it (and as the DICOM results report it), its OOD warning and score included. */
+export function predictionView(prediction: PredictionRecord): PredictionDto {
+  return {
+    label: prediction.label,
+    classIndex: prediction.classIndex,
+    confidence: prediction.confidence,
+    band: prediction.band,
+    top5: prediction.top5,
+    // Records stored before the OOD score existed (webhook snapshots) have neither field.
+    warnings: prediction.warnings ?? [],
+    oodScore: prediction.oodScore ?? null,
+  };
 }
 
 function instanceView(record: InstanceRecord, publicUrl: string): InstanceDto {
@@ -22,18 +43,7 @@ function instanceView(record: InstanceRecord, publicUrl: string): InstanceDto {
     sha256: record.sha256,
     size: record.size,
     imageUrl: `${base}/image`,
-    prediction: prediction
-      ? {
-          label: prediction.label,
-          classIndex: prediction.classIndex,
-          confidence: prediction.confidence,
-          band: prediction.band,
-          top5: prediction.top5,
-          // Records stored before the OOD score existed (webhook snapshots) have neither field.
-          warnings: prediction.warnings ?? [],
-          oodScore: prediction.oodScore ?? null,
-        }
-      : null,
+    prediction: prediction ? predictionView(prediction) : null,
     explanation: prediction
       ? {
           status: prediction.explanation.status,
