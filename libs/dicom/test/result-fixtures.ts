@@ -1,4 +1,5 @@
 /** Example inputs for the result builders: a two-instance study with one registration warning. */
+import { OUT_OF_DISTRIBUTION_WARNING } from '@xray/shared';
 import sharp from 'sharp';
 import type { InstanceResult, ProducerIdentity, StudyReportInput } from '../src/results';
 
@@ -43,6 +44,8 @@ export function instanceResult(overrides: Partial<InstanceResult> & { n: number 
         { label: 'Others', probability: 0.0042 },
         { label: 'Shoulder', probability: 0.0017 },
       ],
+      warnings: [],
+      oodScore: 0.8,
     },
     registration: { status: 'agrees' },
     warnings: [],
@@ -83,6 +86,8 @@ export function studyInput(overrides: Partial<StudyReportInput> = {}): StudyRepo
             { label: 'Finger', probability: 0.05 },
             { label: 'Forearm', probability: 0.02 },
           ],
+          warnings: [],
+          oodScore: 1.1,
         },
         registration: { status: 'disagrees', message: 'Header says HAND; the model sees Others' },
         warnings: ['Image was decoded from a lossy JPEG transfer syntax'],
@@ -93,6 +98,11 @@ export function studyInput(overrides: Partial<StudyReportInput> = {}): StudyRepo
     completedAt: new Date('2026-12-07T13:45:30.000Z'),
     ...overrides,
   };
+}
+
+/** The instance as one the model found unlike its training radiographs (a photo, a form...). */
+export function outOfDistribution(result: InstanceResult, oodScore: number | null = 3.14159): InstanceResult {
+  return { ...result, prediction: { ...result.prediction, warnings: [OUT_OF_DISTRIBUTION_WARNING], oodScore } };
 }
 
 /** A small heatmap-like overlay PNG (a colour gradient), not the image's size on purpose. */

@@ -4,19 +4,27 @@ export interface BurnedInText {
   label: string;
   /** Calibrated confidence in [0, 1]. */
   confidence: number;
+  /** The model found the input unlike the radiographs it was trained on. */
+  outOfDistribution: boolean;
 }
 
 export const NOT_FOR_DIAGNOSIS = 'NOT FOR DIAGNOSIS';
+export const NOT_A_RADIOGRAPH = 'NOT A RADIOGRAPH?';
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** SVG layer with the label, confidence and the research notice, scaled to the image. */
+/** SVG layer with the label and confidence, any out-of-distribution warning and the notice, scaled to the image. */
 function annotationSvg(width: number, height: number, text: BurnedInText): Buffer {
   const size = Math.max(10, Math.round(Math.min(width, height) / 28));
   const pad = Math.round(size * 0.6);
-  const lines = [`${text.label}  ${(text.confidence * 100).toFixed(1)} %`, NOT_FOR_DIAGNOSIS];
+  // The warning gets its own line: beside the label it would not fit a narrow image.
+  const lines = [
+    `${text.label}  ${(text.confidence * 100).toFixed(1)} %`,
+    ...(text.outOfDistribution ? [NOT_A_RADIOGRAPH] : []),
+    NOT_FOR_DIAGNOSIS,
+  ];
   const tspans = lines
     .map((line, i) => `<text x="${pad}" y="${pad + size * (i + 1) * 1.25}">${escapeXml(line)}</text>`)
     .join('');

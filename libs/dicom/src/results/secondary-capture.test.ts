@@ -1,7 +1,7 @@
 /** The Grad-CAM++ Secondary Capture, checked with dciodvfy and dcmdump and read back with dcmjs. */
 import { dciodvfy, dcmtk } from '../../test/dicom-tools';
 import { readDicom, tempDir, type Natural } from '../../test/read-dicom';
-import { overlayPng, studyInput, STUDY_UID } from '../../test/result-fixtures';
+import { outOfDistribution, overlayPng, studyInput, STUDY_UID } from '../../test/result-fixtures';
 import { buildSecondaryCapture, SECONDARY_CAPTURE_SOP_CLASS } from './secondary-capture';
 import type { SecondaryCaptureInput } from './types';
 
@@ -12,6 +12,19 @@ const tmp = tempDir('xray-sc-');
 afterAll(() => tmp.remove());
 
 const first = (sq: unknown): Natural => [sq].flat()[0] as Natural;
+
+/** White pixels of the 240 x 300 SC above and from row `split` on (the gradient alone never reaches white). */
+function whiteText(dataset: Natural, split: number): { above: number; below: number } {
+  const pixels = new Uint8Array(first(dataset.PixelData) as ArrayBuffer);
+  const count = { above: 0, below: 0 };
+  for (let y = 0; y < 300; y++) {
+    for (let x = 0; x < 240; x++) {
+      const i = (y * 240 + x) * 3;
+      if (pixels[i] === 255 && pixels[i + 1] === 255 && pixels[i + 2] === 255) count[y < split ? 'above' : 'below']++;
+    }
+  }
+  return count;
+}
 
 async function scInput(overrides: Partial<SecondaryCaptureInput> = {}): Promise<SecondaryCaptureInput> {
   const study = studyInput();
@@ -70,23 +83,20 @@ describe('Grad-CAM++ Secondary Capture', () => {
     expect(pixels.length).toBe(300 * 240 * 3);
   });
 
-  it('has the text burned into the pixels (the gradient alone never reaches white)', () => {
-    const pixels = new Uint8Array(first(dataset.PixelData) as ArrayBuffer);
-    const white = (x: number, y: number) => {
-      const i = (y * 240 + x) * 3;
-      return pixels[i] === 255 && pixels[i + 1] === 255 && pixels[i + 2] === 255;
-    };
-    let top = 0;
-    let bottom = 0;
-    for (let y = 0; y < 300; y++) {
-      for (let x = 0; x < 240; x++) {
-        if (!white(x, y)) continue;
-        if (y < 40) top++;
-        else bottom++;
-      }
-    }
-    expect(top).toBeGreaterThan(100);
-    expect(bottom).toBe(0);
+  it('has the text burned into the pixels: two lines, label and notice', () => {
+    const { above, below } = whiteText(dataset, 40);
+    expect(above).toBeGreaterThan(100);
+    expect(below).toBe(0);
+  });
+
+  it('burns in a third line, "NOT A RADIOGRAPH?", for an out-of-distribution input; still valid', async () => {
+    const flagged = await buildSecondaryCapture(await scInput({ instance: outOfDistribution(input.instance) }));
+    const check = dciodvfy(tmp.file('ood.dcm', flagged.bytes));
+    expect(check.errors).toEqual([]);
+    const back = readDicom(flagged.bytes);
+    // The warning takes the second line and pushes the notice onto a third one, still near the top.
+    expect(whiteText(back, 40).below).toBeGreaterThan(30);
+    expect(whiteText(back, 50).below).toBe(0);
   });
 
   it('dcmdump shows the burned-in flag and the source reference', () => {

@@ -1,7 +1,9 @@
 /**
  * One Secondary Capture per instance: the Grad-CAM++ overlay at the source image's size with the
- * prediction and "NOT FOR DIAGNOSIS" burned in, filed in the source study in its own series.
+ * prediction ("NOT A RADIOGRAPH?" when out of distribution) and "NOT FOR DIAGNOSIS" burned in,
+ * filed in the source study in its own series.
  */
+import { OUT_OF_DISTRIBUTION_WARNING } from '@xray/shared';
 import { dicomDateTime, equipmentModules, patientAndStudyModules, withCharacterSet } from './common-modules';
 import { renderAnnotatedOverlay } from './overlay-render';
 import { toArrayBuffer, writePart10 } from './part10';
@@ -27,6 +29,7 @@ export async function buildSecondaryCaptureDataset(input: SecondaryCaptureInput)
   const pixels = await renderAnnotatedOverlay(input.overlay, source.Columns, source.Rows, {
     label: prediction.label,
     confidence: prediction.confidence,
+    outOfDistribution: prediction.warnings.includes(OUT_OF_DISTRIBUTION_WARNING),
   });
   const { date, time } = dicomDateTime(input.completedAt);
   const dataset: Record<string, unknown> = {

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dciodvfy, dcmtk } from '../../test/dicom-tools';
 import { children, readDicom, tempDir, type Natural } from '../../test/read-dicom';
-import { instanceResult, studyInput, STUDY_UID } from '../../test/result-fixtures';
+import { instanceResult, outOfDistribution, studyInput, STUDY_UID } from '../../test/result-fixtures';
 import { bodyPartCoding } from './body-part-codes';
-import { buildStudyReport, COMPREHENSIVE_SR_SOP_CLASS } from './structured-report';
+import { buildStudyReport, COMPREHENSIVE_SR_SOP_CLASS, OUT_OF_DISTRIBUTION_NOTICE } from './structured-report';
 
 // External tools and servers on a shared machine: allow for slow starts.
 jest.setTimeout(60_000);
@@ -81,12 +81,57 @@ describe('study Structured Report', () => {
     expect(top5).toHaveLength(5);
     expect(first(children(top5[2], '123014')[0].ConceptCodeSequence).CodeValue).toBe('122495006');
     expect(children(chest, 'REGWARN')).toHaveLength(0);
+    // An OOD score alone (below the model's threshold, no warning) is not reported.
+    expect(children(chest, 'OOD')).toHaveLength(0);
+    expect(children(chest, 'OODSCORE')).toHaveLength(0);
 
     // Others: a text value, no anatomic code; the disagreeing header gives a warning item.
     const otherFinding = children(other, '123014')[0];
     expect(otherFinding).toMatchObject({ ValueType: 'TEXT', TextValue: 'Others' });
     expect(children(other, 'REGWARN')[0].TextValue).toBe('Header says HAND; the model sees Others');
     expect(children(other, 'WARNING')[0].TextValue).toMatch(/lossy JPEG/);
+  });
+
+  it('reports the out-of-distribution warning with its score in the flagged instance group only', () => {
+    const flagged = buildStudyReport(
+      studyInput({ instances: [outOfDistribution(instanceResult({ n: 1 })), instanceResult({ n: 2 })] }),
+    );
+    const check = dciodvfy(tmp.file('ood.dcm', flagged.bytes));
+    expect(check.errors).toEqual([]);
+    expect(check.warnings.filter((w) => !w.includes('<99XRAY>'))).toEqual([]);
+
+    const [ood, ordinary] = children(children(readDicom(flagged.bytes), '126010')[0], '125007');
+    expect(children(ood, 'OOD')).toEqual([
+      expect.objectContaining({
+        ValueType: 'TEXT',
+        RelationshipType: 'CONTAINS',
+        TextValue: OUT_OF_DISTRIBUTION_NOTICE,
+      }),
+    ]);
+    const [score] = children(ood, 'OODSCORE');
+    expect(score).toMatchObject({ ValueType: 'NUM', RelationshipType: 'CONTAINS' });
+    const measured = first(score.MeasuredValueSequence);
+    expect(Number(measured.NumericValue)).toBe(3.14);
+    expect(first(measured.MeasurementUnitsCodeSequence)).toMatchObject({
+      CodeValue: '{score}',
+      CodingSchemeDesignator: 'UCUM',
+      CodeMeaning: 'no units',
+    });
+    expect(children(ordinary, 'OOD')).toHaveLength(0);
+    expect(children(ordinary, 'OODSCORE')).toHaveLength(0);
+
+    const tree = dcmtk('dsrdump', ['+Pc', '+Pl', tmp.file('ood-tree.dcm', flagged.bytes)]);
+    expect(tree).toContain(`<contains TEXT:(OOD,99XRAY,"Out-of-distribution input")="${OUT_OF_DISTRIBUTION_NOTICE}">`);
+    expect(tree).toContain(
+      '<contains NUM:(OODSCORE,99XRAY,"Out-of-distribution score")="3.14" ({score},UCUM,"no units")>',
+    );
+  });
+
+  it('reports the warning without a score when the model gave none', () => {
+    const flagged = buildStudyReport(studyInput({ instances: [outOfDistribution(instanceResult({ n: 1 }), null)] }));
+    const group = children(children(readDicom(flagged.bytes), '126010')[0], '125007')[0];
+    expect(children(group, 'OOD')).toHaveLength(1);
+    expect(children(group, 'OODSCORE')).toHaveLength(0);
   });
 
   it('lists the source instances as evidence and in the image library, and says it is not for diagnosis', () => {

@@ -52,8 +52,8 @@ export interface InstanceResult {
    */
   resultId: string;
   source: SourceInstanceAttributes;
-  /** The classification (the API's OOD warning and score are not written into the DICOM objects). */
-  prediction: Omit<PredictionDto, 'warnings' | 'oodScore'>;
+  /** The classification as the API shows it, its out-of-distribution warning and score included. */
+  prediction: PredictionDto;
   registration: RegistrationCheck;
   /** Other warnings (e.g. decoder notes), one text item each. */
   warnings: string[];
