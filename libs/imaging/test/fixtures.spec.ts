@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { NativeCodecs, type Context } from 'dcmjs-codecs';
 import { XrayError } from '@xray/shared';
-import { decodeImage, decodeStoredFrame, detectFormat, renderPng, toModelInput } from '../src';
+import { decodeImage, decodeStoredFrame, detectFormat, equalizeHistogram, renderPng, toModelInput } from '../src';
 import { buildDicom, encodeDataSet, imageElements, UID, type Element } from './dicom-builder';
 import { compressedVariants, encodeFrame, nativeVariants, RAMP } from './sample-images';
 
@@ -375,6 +375,26 @@ describe('toModelInput', () => {
     expect(input[0]).toBeCloseTo((1 - 0.485) / 0.229, 4);
     expect(input[1]).toBeCloseTo((1 - 0.456) / 0.224, 4);
     expect(input[2]).toBeCloseTo((1 - 0.406) / 0.225, 4);
+  });
+
+  it('equalizes the histogram when the spec asks, so an increasing grey-level change gives the same input', async () => {
+    const ramp = Uint8Array.from({ length: 64 }, (_, i) => 40 + 2 * i);
+    const image = { ...white, width: 8, height: 8, pixels: ramp };
+    const spec = { width: 8, height: 8, channels: 1, normalization: 'zero1', resize: 'stretch' } as const;
+    const plain = await toModelInput(image, spec);
+    const equalized = await toModelInput(image, { ...spec, rendering: 'equalized' });
+    // A darker, lower-contrast, gamma-changed rendering of the same ramp.
+    const changed = { ...image, pixels: ramp.map((v) => Math.round(20 + 200 * (v / 255) ** 1.3)) };
+    const changedEqualized = await toModelInput(changed, { ...spec, rendering: 'equalized' });
+    expect(Math.min(...equalized)).toBe(0);
+    expect(Math.max(...equalized)).toBe(1);
+    expect(Array.from(changedEqualized)).toEqual(Array.from(equalized));
+    expect(Array.from(await toModelInput(changed, spec))).not.toEqual(Array.from(plain));
+  });
+
+  it('equalizes levels to their cumulative share, darkest present level at 0', () => {
+    expect(Array.from(equalizeHistogram(Uint8Array.from([10, 10, 20, 30])))).toEqual([0, 0, 128, 255]);
+    expect(Array.from(equalizeHistogram(new Uint8Array(4).fill(7)))).toEqual([0, 0, 0, 0]);
   });
 });
 

@@ -50,5 +50,11 @@ export interface OodCard {
     targetValidationShare: number;
     validationImages: number;
     validationShareAbove: number;
+    /**
+     * Set when the package was trained on every image (no validation left): the threshold is the
+     * split run's threshold over its median training score, times this model's median training
+     * score; the validation figures above are the split run's.
+     */
+    thresholdToMedianTrainingScore?: number;
   };
 }

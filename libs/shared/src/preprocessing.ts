@@ -7,6 +7,13 @@ export type ResizeMode = 'stretch' | 'letterbox';
 /** `minus1to1`: x / 127.5 - 1 (MobileNetV2, Keras applications); `zero1`: x / 255; `imagenet`: torch-style mean/std. */
 export type Normalization = 'minus1to1' | 'zero1' | 'imagenet';
 
+/**
+ * `as-decoded` (the default): the decoded rendering's grey levels as they are; `equalized`: global
+ * histogram equalisation after the resize, so a monotonic grey-level change between sites (contrast,
+ * brightness, gamma, VOI window) barely changes the model input.
+ */
+export type Rendering = 'as-decoded' | 'equalized';
+
 export interface PreprocessingSpec {
   width: number;
   height: number;
@@ -14,6 +21,8 @@ export interface PreprocessingSpec {
   channels: 1 | 3;
   normalization: Normalization;
   resize: ResizeMode;
+  /** Absent = `as-decoded` (packages from before the option). */
+  rendering?: Rendering;
 }
 
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };

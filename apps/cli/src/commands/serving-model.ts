@@ -4,13 +4,23 @@ import type { EngineChoice } from '@xray/ml';
 import { decodeImage, toModelInput } from '@xray/imaging';
 import { readConfigVar } from '@xray/platform/config';
 import type { PreprocessingSpec } from '@xray/shared';
+import { perturbRendering, type PhotometricParams } from '@xray/model-tools';
 
 /** The shipped model, as the workers find it (MODEL_DIR, relative to the working directory). */
 export const DEFAULT_MODEL_DIR = readConfigVar('modelDir') as string;
 
-/** The serving path, used by training and evaluation alike: bytes -> decodeImage -> toModelInput. */
-export async function servingPreprocess(bytes: Uint8Array, spec: PreprocessingSpec): Promise<Float32Array> {
-  return toModelInput(await decodeImage(bytes), spec);
+/**
+ * The serving path, used by training and evaluation alike: bytes -> decodeImage -> toModelInput;
+ * `change` alters the decoded rendering first (augmentation, robustness), as another site's would differ.
+ */
+export async function servingPreprocess(
+  bytes: Uint8Array,
+  spec: PreprocessingSpec,
+  change?: PhotometricParams,
+): Promise<Float32Array> {
+  const image = await decodeImage(bytes);
+  if (!change) return toModelInput(image, spec);
+  return toModelInput({ ...image, pixels: perturbRendering(image.pixels, image.width, image.height, change) }, spec);
 }
 
 /** The engine the workers would use (ENGINE=onnx|tfjs|auto, read through the config schema). */

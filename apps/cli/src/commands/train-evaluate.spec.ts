@@ -222,6 +222,53 @@ describe('xray train + xray evaluate (generated data)', () => {
     original.model.dispose();
   }, 60_000);
 
+  it('trains on every image with --all-images: the split run picks the epochs, temperature and OOD ratio and gives the figures', async () => {
+    const out = join(dir, 'all-images');
+    const splitOut = join(dir, 'split-run');
+    const summary = await runCli([
+      'train',
+      ...['--images', dir, '--labels', join(dir, 'labels.csv'), '--threads', '1'],
+      ...['--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--augmented-copies', '1'],
+      ...['--epochs', '30', '--learning-rate', '0.1', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3'],
+      ...['--fine-tune-from', 'conv2', '--fine-tune-epochs', '2', '--fine-tune-learning-rate', '0.01'],
+      ...['--rendering', 'equalized', '--all-images', '--split-out', splitOut, '--out', out],
+    ]);
+    expect(summary).toMatch(/^.*all-images: .* split-run validation \(9 images, 3 patients\): top-1 [\d.]+%/);
+    expect(summary).toMatch(/label kept under all rendering changes [\d.]+%/);
+    const [split, all] = await Promise.all([loadModelPackage(splitOut), loadModelPackage(out)]);
+    const training = JSON.parse(await readFile(join(splitOut, 'training.json'), 'utf8'));
+    expect(all.card.training?.allImages).toEqual({
+      images: 30,
+      patients: 10,
+      headEpochs: training.history.filter((epoch: { best: boolean }) => epoch.best).at(-1).epoch,
+      fineTuneEpochs: training.fineTuneHistory.filter((epoch: { best: boolean }) => epoch.best).at(-1)?.epoch ?? 0,
+      splitRunWeightsSha256: split.card.weightsSha256,
+    });
+    expect(all.card.weightsSha256).not.toBe(split.card.weightsSha256);
+    expect(all.card.preprocessing.rendering).toBe('equalized');
+    // The figures, temperature and robustness are the split run's; the OOD model is refitted on all 30 images.
+    expect(all.card.metrics).toEqual(split.card.metrics);
+    expect(all.card.temperature).toBe(split.card.temperature);
+    const robustness = (all.card.metrics?.validation as { robustness: { perturbations: number; labelKept: number } })
+      .robustness;
+    expect(robustness.perturbations).toBe(10);
+    expect(all.card.ood?.fit).toMatchObject({ trainImages: 30, validationImages: 9 });
+    expect(split.card.ood?.fit).toMatchObject({ trainImages: 21, validationImages: 9 });
+    expect(all.card.ood?.fit.thresholdToMedianTrainingScore).toBeGreaterThan(0);
+    expect(split.card.ood?.fit.thresholdToMedianTrainingScore).toBeUndefined();
+    const markdown = await readFile(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(markdown).toMatch(/Shipped weights: trained on all 30 images \(10 patients\)/);
+    expect(markdown).toMatch(/then global histogram equalisation/);
+    expect(markdown).toMatch(/Robustness .* label kept under all of them on [\d.]+ %/);
+    split.model.dispose();
+    all.model.dispose();
+    // It has seen every image, so it classifies them at least as well as chance by far.
+    const report = JSON.parse(
+      await runCli(['evaluate', '--images', dir, '--labels', join(dir, 'labels.csv'), '--model', out, '--json']),
+    );
+    expect(report.metrics.top1Accuracy).toBeGreaterThan(0.6);
+  }, 120_000);
+
   it('reports unreadable images instead of failing the evaluation; rejects bad options and a labels CSV naming missing files for training', async () => {
     await writeFile(join(dir, 'broken.png'), 'not an image');
     await writeFile(join(dir, 'broken.csv'), 'file,Target,PatientID\nbroken.png,3,x\np0-c3.png,3,y\n');

@@ -1,22 +1,38 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import type * as tf from '@tensorflow/tfjs';
 import { type Command, Option } from 'commander';
-import { BODY_PART_LABELS, type Normalization, type ResizeMode, XrayError } from '@xray/shared';
-import { initTfjsBackend, knownTargetLayer, saveModelPackage } from '@xray/ml';
+import { BODY_PART_LABELS, type Normalization, type Rendering, type ResizeMode, XrayError } from '@xray/shared';
+import {
+  createTfjsEngine,
+  initTfjsBackend,
+  knownTargetLayer,
+  MODEL_CARD_JSON,
+  type ModelCard,
+  type ModelCardDraft,
+  saveModelPackage,
+} from '@xray/ml';
 import {
   DEFAULT_FINE_TUNE,
   attachOodModel,
   DEFAULT_PHOTOMETRIC,
   DEFAULT_TRAINING,
+  evaluateModel,
   fitOodOnSplit,
+  fitPackageOodOnAll,
   HEAD_LAYER_NAMES,
   loadTrainingBackbone,
+  readLabelsCsv,
   renderModelCardMarkdown,
   trainClassifier,
+  trainOnAllImages,
   type ClassWeighting,
+  type RobustnessReport,
+  type TrainingBackbone,
   type TrainingConfig,
   type TrainingEvent,
+  type TrainingResult,
 } from '@xray/model-tools';
 import { servingPreprocess } from './serving-model';
 import { progressDisplay } from './progress-display';
@@ -73,6 +89,7 @@ interface TrainOptions {
   layer: string;
   normalization: Normalization;
   resize: ResizeMode;
+  rendering: Rendering;
   backboneName: string;
   name: string;
   modelVersion: string;
@@ -96,6 +113,8 @@ interface TrainOptions {
   inputSize?: string;
   attribution?: string[];
   dataDescription?: string;
+  allImages?: boolean;
+  splitOut: string;
 }
 
 export function register(program: Command): void {
@@ -121,6 +140,14 @@ export function register(program: Command): void {
       new Option('--resize <mode>', 'how images are fitted to the input')
         .choices(['stretch', 'letterbox'])
         .default('stretch'),
+    )
+    .addOption(
+      new Option(
+        '--rendering <mode>',
+        'grey levels after the resize: as-decoded, or equalized (histogram equalisation: robust to contrast, brightness, gamma and window differences)',
+      )
+        .choices(['as-decoded', 'equalized'])
+        .default('as-decoded'),
     )
     .option('--input-size <n>', 'run the (fully convolutional) backbone at this square input size instead of its own')
     .option('--backbone-name <text>', 'backbone description for the model card', 'pretrained backbone')
@@ -183,47 +210,28 @@ export function register(program: Command): void {
       'a line of backbone attribution/licence for MODEL_CARD.md (repeatable)',
       (line: string, lines: string[] = []) => [...lines, line],
     )
+    .option(
+      '--all-images',
+      'after the split run (which picks the epochs, the temperature and the out-of-distribution threshold, and gives the card its figures), train again on every image with those epochs and write that model to --out',
+    )
+    .option('--split-out <dir>', 'with --all-images: where the split run writes its own package', 'var/split-run')
     .action(async (options: TrainOptions) => {
       const config = trainingConfig(options);
       const backend = await initTfjsBackend({
         threads: options.threads ? numberOption('threads', options.threads, 1, true) : undefined,
       });
       process.stderr.write(`tfjs backend ${backend.backend}, ${backend.threads} thread(s)\n`);
-      const backbone = await loadTrainingBackbone(options.backbone, {
-        layer: options.layer,
-        normalization: options.normalization,
-        resize: options.resize,
-        name: options.backboneName,
-        inputSize: options.inputSize ? numberOption('input-size', options.inputSize, 32, true) : undefined,
-      });
-      const features = progressDisplay('features');
-      const steps = progressDisplay('training');
-      const fineTuneSteps = progressDisplay('fine-tuning');
-      let lastValidation = '';
-      const onEvent = (event: TrainingEvent) => {
-        if (event.phase === 'features') features.update(event.done, event.total);
-        if (event.phase === 'step' || event.phase === 'fine-tune-step') {
-          if (event.phase === 'step' && event.step === 1) features.stop();
-          if (event.phase === 'fine-tune-step' && event.epoch === 1 && event.step === 1) {
-            steps.stop();
-            lastValidation = '';
-          }
-          (event.phase === 'step' ? steps : fineTuneSteps).update(
-            (event.epoch - 1) * event.steps + event.step,
-            event.epochs * event.steps,
-            `epoch ${event.epoch} step ${event.step}/${event.steps} loss ${event.loss.toFixed(4)}${lastValidation}`,
-          );
-        }
-        if (event.phase === 'epoch' || event.phase === 'fine-tune-epoch') {
-          lastValidation = ` val acc ${(100 * event.validationAccuracy).toFixed(1)}%`;
-          if (!process.stderr.isTTY || event.best) {
-            process.stderr.write(
-              `${event.phase === 'epoch' ? 'head' : 'fine-tune'} epoch ${event.epoch}: loss ${event.loss.toFixed(4)} val loss ${event.validationLoss.toFixed(4)} val acc ${(100 * event.validationAccuracy).toFixed(1)}%${event.best ? ' (best)' : ''} ${event.seconds.toFixed(1)}s\n`,
-            );
-          }
-        }
-      };
-      const result = await trainClassifier({
+      const loadBackbone = () =>
+        loadTrainingBackbone(options.backbone, {
+          layer: options.layer,
+          normalization: options.normalization,
+          resize: options.resize,
+          rendering: options.rendering,
+          name: options.backboneName,
+          inputSize: options.inputSize ? numberOption('input-size', options.inputSize, 32, true) : undefined,
+        });
+      const backbone = await loadBackbone();
+      const input = {
         imagesDir: options.images,
         labelsCsv: options.labels,
         labels: BODY_PART_LABELS,
@@ -231,12 +239,210 @@ export function register(program: Command): void {
         preprocess: servingPreprocess,
         config,
         cacheDir: options.cache,
-        onEvent,
+      };
+      const splitProgress = trainingProgress('');
+      const result = await trainClassifier({ ...input, onEvent: splitProgress.onEvent });
+      splitProgress.stop();
+      const seconds: Record<string, number> = { ...result.seconds };
+      const splitOut = options.allImages ? options.splitOut : options.out;
+      const draft = packageDraft(options, config, backbone, result);
+      let started = Date.now();
+      const splitOod = await fitOodOnSplit({
+        model: result.model,
+        featureLayer: HEAD_LAYER_NAMES.pooling,
+        spec: backbone.spec,
+        imagesDir: options.images,
+        labelsCsv: options.labels,
+        numClasses: BODY_PART_LABELS.length,
+        validationFraction: config.validationFraction,
+        seed: config.seed,
+        preprocess: servingPreprocess,
+        onProgress: progressUpdater('out-of-distribution features'),
       });
+      const splitCard = await attachOodModel(
+        splitOut,
+        await saveModelPackage(splitOut, result.model, draft(result.model)),
+        splitOod,
+      );
+      seconds.ood = (Date.now() - started) / 1000;
+      started = Date.now();
+      const robustness = await validationRobustness(splitOut, splitCard, options, result.split.validationFiles);
+      seconds.robustness = (Date.now() - started) / 1000;
+      const withRobustness = (card: ModelCard): ModelCard => ({
+        ...card,
+        metrics: { validation: { ...(card.metrics?.validation as object), robustness } },
+      });
+      await writePackageRecords(splitOut, withRobustness(splitCard), result, options, {
+        seconds,
+        backend,
+        history: {
+          history: result.history,
+          fineTuneStart: result.fineTuning?.start,
+          fineTuneHistory: result.fineTuning?.history,
+        },
+      });
+      let shipped = { card: withRobustness(splitCard), dir: splitOut };
+      if (options.allImages) {
+        const epochs = { head: result.bestEpoch, fineTune: result.fineTuning?.bestEpoch ?? 0 };
+        process.stderr.write(
+          `split run written to ${splitOut}; training on every image: head ${epochs.head} epochs, fine-tuning ${epochs.fineTune} epochs\n`,
+        );
+        const allProgress = trainingProgress('all images: ');
+        const all = await trainOnAllImages(
+          { ...input, backbone: await loadBackbone(), onEvent: allProgress.onEvent },
+          epochs,
+        );
+        allProgress.stop();
+        started = Date.now();
+        const ood = await fitPackageOodOnAll({
+          model: all.model,
+          featureLayer: HEAD_LAYER_NAMES.pooling,
+          spec: backbone.spec,
+          images: await readLabelsCsv(options.labels, BODY_PART_LABELS.length),
+          readImage: async (file) => new Uint8Array(await readFile(join(options.images, file))),
+          preprocess: servingPreprocess,
+          split: splitOod,
+          onProgress: progressUpdater('all images: out-of-distribution features'),
+        });
+        const base = draft(all.model);
+        const card = await attachOodModel(
+          options.out,
+          await saveModelPackage(options.out, all.model, {
+            ...base,
+            training: {
+              ...base.training,
+              allImages: {
+                images: all.images,
+                patients: all.patients,
+                headEpochs: epochs.head,
+                fineTuneEpochs: epochs.fineTune,
+                splitRunWeightsSha256: splitCard.weightsSha256,
+              },
+            },
+          }),
+          ood,
+        );
+        seconds.allImages = all.seconds.total;
+        seconds.allImagesOod = (Date.now() - started) / 1000;
+        shipped = { card: withRobustness(card), dir: options.out };
+        await writePackageRecords(options.out, shipped.card, result, options, {
+          seconds,
+          backend,
+          history: {
+            history: result.history,
+            fineTuneStart: result.fineTuning?.start,
+            fineTuneHistory: result.fineTuning?.history,
+          },
+        });
+      }
+      const v = result.validation;
+      process.stdout.write(
+        `${shipped.dir}: ${shipped.card.name} ${shipped.card.version} sha256 ${shipped.card.weightsSha256.slice(0, 12)}; split-run validation (${result.split.validationImages} images, ${result.split.validationPatients} patients): top-1 ${(100 * v.top1Accuracy).toFixed(1)}%, macro recall ${(100 * v.macroRecall).toFixed(1)}%, ECE ${v.ece.toFixed(3)} at T=${result.temperature.toFixed(2)}, green ${(100 * v.bands.green.share).toFixed(0)}% of images at ${v.bands.green.accuracy === null ? '-' : (100 * v.bands.green.accuracy).toFixed(1)}% accuracy; label kept under all rendering changes ${(100 * robustness.labelKept).toFixed(1)}%, mean confidence change ${robustness.meanConfidenceChange.toFixed(3)}; out-of-distribution threshold ${shipped.card.ood?.threshold.toFixed(3)}; ${totalSeconds(seconds).toFixed(0)} s\n`,
+      );
+    });
+}
+
+/** Progress of one training (features, head steps, fine-tuning steps) on the terminal. */
+function trainingProgress(prefix: string): { onEvent: (event: TrainingEvent) => void; stop(): void } {
+  const features = progressDisplay(`${prefix}features`);
+  const steps = progressDisplay(`${prefix}training`);
+  const fineTuneSteps = progressDisplay(`${prefix}fine-tuning`);
+  let lastValidation = '';
+  const onEvent = (event: TrainingEvent) => {
+    if (event.phase === 'features') features.update(event.done, event.total);
+    if (event.phase === 'step' || event.phase === 'fine-tune-step') {
+      if (event.phase === 'step' && event.step === 1) features.stop();
+      if (event.phase === 'fine-tune-step' && event.epoch === 1 && event.step === 1) {
+        steps.stop();
+        lastValidation = '';
+      }
+      (event.phase === 'step' ? steps : fineTuneSteps).update(
+        (event.epoch - 1) * event.steps + event.step,
+        event.epochs * event.steps,
+        `epoch ${event.epoch} step ${event.step}/${event.steps} loss ${event.loss.toFixed(4)}${lastValidation}`,
+      );
+    }
+    if (event.phase === 'epoch' || event.phase === 'fine-tune-epoch') {
+      const validated = Number.isFinite(event.validationLoss);
+      lastValidation = validated ? ` val acc ${(100 * event.validationAccuracy).toFixed(1)}%` : '';
+      if (!process.stderr.isTTY || (validated && event.best)) {
+        process.stderr.write(
+          `${prefix}${event.phase === 'epoch' ? 'head' : 'fine-tune'} epoch ${event.epoch}: loss ${event.loss.toFixed(4)}${validated ? ` val loss ${event.validationLoss.toFixed(4)} val acc ${(100 * event.validationAccuracy).toFixed(1)}%${event.best ? ' (best)' : ''}` : ''} ${event.seconds.toFixed(1)}s\n`,
+        );
+      }
+    }
+  };
+  return {
+    onEvent,
+    stop() {
+      features.stop();
       steps.stop();
       fineTuneSteps.stop();
-      const v = result.validation;
-      const summary = {
+    },
+  };
+}
+
+function progressUpdater(title: string): (done: number, total: number) => void {
+  const display = progressDisplay(title);
+  return (done, total) => {
+    display.update(done, total);
+    if (done >= total) display.stop();
+  };
+}
+
+/** The model card of a network trained with these options; figures are always the split run's. */
+function packageDraft(
+  options: TrainOptions,
+  config: TrainingConfig,
+  backbone: Pick<TrainingBackbone, 'id' | 'spec'>,
+  result: TrainingResult,
+): (model: tf.LayersModel) => ModelCardDraft {
+  const v = result.validation;
+  return (model) => ({
+    name: options.name,
+    version: options.modelVersion,
+    architecture: `${options.backboneName}${config.fineTune ? ` fine-tuned from ${config.fineTune.fromLayer}` : ''} cut at ${options.layer} + GlobalAveragePooling2D + ${config.head.hiddenUnits > 0 ? `Dense(${config.head.hiddenUnits}, relu) + ` : ''}Dense(${BODY_PART_LABELS.length}, softmax)`,
+    preprocessing: backbone.spec,
+    labels: [...BODY_PART_LABELS],
+    // DenseNet201 explains at conv5_block30_concat (the seed's choice) rather than the cut layer.
+    gradcam: { targetLayer: knownTargetLayer(model.layers.map((l) => l.name)) ?? options.layer },
+    bands: config.bands,
+    temperature: result.temperature,
+    training: {
+      data: {
+        description: options.dataDescription,
+        images: options.images,
+        labels: options.labels,
+        count: result.split.trainImages + result.split.validationImages,
+      },
+      backbone: options.backboneName,
+      backboneSha256: backbone.id,
+      split: {
+        trainImages: result.split.trainImages,
+        validationImages: result.split.validationImages,
+        trainPatients: result.split.trainPatients,
+        validationPatients: result.split.validationPatients,
+        groupedBy: 'PatientID',
+        stratifiedBy: "each patient's rarest class",
+        validationFraction: config.validationFraction,
+        seed: config.seed,
+      },
+      augmentation: config.augmentation,
+      augmentedCopies: config.augmentedCopies,
+      head: config.head,
+      classWeighting: config.classWeighting,
+      epochsRun: result.epochsRun,
+      bestEpoch: result.bestEpoch,
+      ...(config.fineTune
+        ? {
+            fineTune: config.fineTune,
+            fineTuneEpochsRun: result.fineTuning?.epochsRun,
+            fineTuneBestEpoch: result.fineTuning?.bestEpoch,
+          }
+        : {}),
+    },
+    metrics: {
+      validation: {
         top1Accuracy: v.top1Accuracy,
         macroRecall: v.macroRecall,
         intervals: v.intervals,
@@ -245,98 +451,73 @@ export function register(program: Command): void {
         nll: v.nll,
         bands: v.bands,
         perClass: v.perClass,
-      };
-      const saved = await saveModelPackage(options.out, result.model, {
-        name: options.name,
-        version: options.modelVersion,
-        architecture: `${options.backboneName}${config.fineTune ? ` fine-tuned from ${config.fineTune.fromLayer}` : ''} cut at ${options.layer} + GlobalAveragePooling2D + ${config.head.hiddenUnits > 0 ? `Dense(${config.head.hiddenUnits}, relu) + ` : ''}Dense(${BODY_PART_LABELS.length}, softmax)`,
-        preprocessing: backbone.spec,
-        labels: [...BODY_PART_LABELS],
-        // DenseNet201 explains at conv5_block30_concat (the seed's choice) rather than the cut layer.
-        gradcam: { targetLayer: knownTargetLayer(result.model.layers.map((l) => l.name)) ?? options.layer },
-        bands: config.bands,
-        temperature: result.temperature,
-        training: {
-          data: {
-            description: options.dataDescription,
-            images: options.images,
-            labels: options.labels,
-            count: result.split.trainImages + result.split.validationImages,
-          },
-          backbone: options.backboneName,
-          backboneSha256: backbone.id,
-          split: {
-            ...result.split,
-            groupedBy: 'PatientID',
-            stratifiedBy: "each patient's rarest class",
-            validationFraction: config.validationFraction,
-            seed: config.seed,
-          },
-          augmentation: config.augmentation,
-          augmentedCopies: config.augmentedCopies,
-          head: config.head,
-          classWeighting: config.classWeighting,
-          epochsRun: result.epochsRun,
-          bestEpoch: result.bestEpoch,
-          ...(config.fineTune
-            ? {
-                fineTune: config.fineTune,
-                fineTuneEpochsRun: result.fineTuning?.epochsRun,
-                fineTuneBestEpoch: result.fineTuning?.bestEpoch,
-              }
-            : {}),
-          wallSeconds: result.seconds,
-        },
-        metrics: { validation: summary },
-      });
-      const oodStarted = Date.now();
-      const oodProgress = progressDisplay('out-of-distribution features');
-      const card = await attachOodModel(
-        options.out,
-        saved,
-        await fitOodOnSplit({
-          model: result.model,
-          featureLayer: HEAD_LAYER_NAMES.pooling,
-          spec: backbone.spec,
-          imagesDir: options.images,
-          labelsCsv: options.labels,
-          numClasses: BODY_PART_LABELS.length,
-          validationFraction: config.validationFraction,
-          seed: config.seed,
-          preprocess: servingPreprocess,
-          onProgress: (done, total) => oodProgress.update(done, total),
-        }),
-      );
-      oodProgress.stop();
-      const seconds = { ...result.seconds, ood: (Date.now() - oodStarted) / 1000 };
-      seconds.total += seconds.ood;
-      await writeFile(
-        join(options.out, 'training.json'),
-        `${JSON.stringify({ options, config, backend, split: result.split, history: result.history, fineTuneStart: result.fineTuning?.start, fineTuneHistory: result.fineTuning?.history, seconds }, null, 2)}\n`,
-      );
-      await writeFile(
-        join(options.out, 'metrics.json'),
-        `${JSON.stringify({ validation: { ...v, temperature: result.temperature } }, null, 2)}\n`,
-      );
-      const command = [
-        'npx xray',
-        ...process.argv.slice(2).map((arg) => (/^[\w./:=@-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)),
-      ].join(' ');
-      await writeFile(
-        join(options.out, 'MODEL_CARD.md'),
-        renderModelCardMarkdown({
-          card,
-          validation: v,
-          trainCounts: result.trainClassCounts,
-          command,
-          outDir: options.out,
-          wallSeconds: seconds.total,
-          machine: `${cpus().length} x ${cpus()[0]?.model ?? 'CPU'} (tfjs ${backend.backend}, ${backend.threads} threads)`,
-          attribution: options.attribution ?? [],
-        }),
-      );
-      process.stdout.write(
-        `${options.out}: ${card.name} ${card.version} sha256 ${card.weightsSha256.slice(0, 12)}; validation (${result.split.validationImages} images, ${result.split.validationPatients} patients): top-1 ${(100 * v.top1Accuracy).toFixed(1)}%, macro recall ${(100 * v.macroRecall).toFixed(1)}%, ECE ${v.ece.toFixed(3)} at T=${result.temperature.toFixed(2)}, green ${(100 * v.bands.green.share).toFixed(0)}% of images at ${v.bands.green.accuracy === null ? '-' : (100 * v.bands.green.accuracy).toFixed(1)}% accuracy; out-of-distribution threshold ${card.ood?.threshold.toFixed(3)}; ${seconds.total.toFixed(0)} s\n`,
-      );
+      },
+    },
+  });
+}
+
+/** Label and confidence stability of the split-run package on its validation images (xray evaluate's check). */
+async function validationRobustness(
+  dir: string,
+  card: ModelCard,
+  options: TrainOptions,
+  validationFiles: string[],
+): Promise<RobustnessReport> {
+  const engine = await createTfjsEngine(dir, { card, logger: { info: () => undefined } });
+  try {
+    const report = await evaluateModel(engine, {
+      imagesDir: options.images,
+      labelsCsv: options.labels,
+      only: new Set(validationFiles),
+      preprocess: servingPreprocess,
+      onProgress: progressUpdater('robustness on validation'),
     });
+    if (!report.robustness) throw new Error('evaluation returned no robustness report');
+    return report.robustness;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function totalSeconds(seconds: Record<string, number>): number {
+  return Object.entries(seconds)
+    .filter(([phase]) => phase !== 'total')
+    .reduce((sum, [, value]) => sum + value, 0);
+}
+
+/** model-card.json (final), training.json, metrics.json and MODEL_CARD.md of a written package. */
+async function writePackageRecords(
+  dir: string,
+  card: ModelCard,
+  result: TrainingResult,
+  options: TrainOptions,
+  run: { seconds: Record<string, number>; backend: { backend: string; threads: number }; history: object },
+): Promise<void> {
+  const seconds = { ...run.seconds, total: totalSeconds(run.seconds) };
+  await writeFile(join(dir, MODEL_CARD_JSON), `${JSON.stringify(card, null, 2)}\n`);
+  await writeFile(
+    join(dir, 'training.json'),
+    `${JSON.stringify({ options, config: trainingConfig(options), backend: run.backend, split: { ...result.split, validationFiles: undefined }, ...run.history, seconds }, null, 2)}\n`,
+  );
+  await writeFile(
+    join(dir, 'metrics.json'),
+    `${JSON.stringify({ validation: { ...result.validation, temperature: result.temperature, robustness: (card.metrics?.validation as { robustness?: unknown })?.robustness } }, null, 2)}\n`,
+  );
+  const command = [
+    'npx xray',
+    ...process.argv.slice(2).map((arg) => (/^[\w./:=@-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)),
+  ].join(' ');
+  await writeFile(
+    join(dir, 'MODEL_CARD.md'),
+    renderModelCardMarkdown({
+      card,
+      validation: result.validation,
+      trainCounts: result.trainClassCounts,
+      command,
+      outDir: dir,
+      wallSeconds: seconds.total,
+      machine: `${cpus().length} x ${cpus()[0]?.model ?? 'CPU'} (tfjs ${run.backend.backend}, ${run.backend.threads} threads)`,
+      attribution: options.attribution ?? [],
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import type { ModelCard } from '../model-card';
 
 const NORMALIZATIONS = ['minus1to1', 'zero1', 'imagenet'];
 const RESIZE_MODES = ['stretch', 'letterbox'];
+const RENDERINGS = ['as-decoded', 'equalized'];
 
 function invalid(message: string): XrayError {
   return new XrayError('MODEL_INVALID', `model card: ${message}`);
@@ -29,6 +30,8 @@ export function parseModelCard(value: unknown): ModelCard {
     throw invalid(`"preprocessing.normalization" must be one of ${NORMALIZATIONS.join(', ')}`);
   if (!RESIZE_MODES.includes(p.resize))
     throw invalid(`"preprocessing.resize" must be one of ${RESIZE_MODES.join(', ')}`);
+  if (p.rendering !== undefined && !RENDERINGS.includes(p.rendering))
+    throw invalid(`"preprocessing.rendering" must be one of ${RENDERINGS.join(', ')}`);
   if (!card.gradcam || typeof card.gradcam.targetLayer !== 'string' || !card.gradcam.targetLayer) {
     throw invalid('"gradcam.targetLayer" must name a layer');
   }

@@ -65,7 +65,6 @@ describe('out-of-distribution warning in both engines', () => {
     model.dispose();
     await attachOodModel(dir, saved, {
       model: { ...statistics, threshold },
-      validationScores: validation,
       card: {
         featureLayer: FEATURE_LAYER,
         dimensions: statistics.dimensions,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import { type Normalization, type ResizeMode, XrayError } from '@xray/shared';
+import { type Normalization, type Rendering, type ResizeMode, XrayError } from '@xray/shared';
 import { loadBackbone } from '../architectures/backbone';
 import type { TrainingBackbone } from './train-model';
 
@@ -9,6 +9,8 @@ export interface TrainingBackboneOptions {
   layer: string;
   normalization: Normalization;
   resize: ResizeMode;
+  /** Grey-level treatment after the resize (default: the decoded rendering as it is). */
+  rendering?: Rendering;
   /** Human-readable origin for the card, e.g. 'nsfwjs 4.3.0 MobileNetV2 (MIT)'. */
   name: string;
   /** Square input size to rebuild a fully convolutional backbone at (default: the backbone's own). */
@@ -71,6 +73,13 @@ export async function backboneFromModel(
     id: hash.digest('hex'),
     name: options.name,
     layer: options.layer,
-    spec: { width, height, channels, normalization: options.normalization, resize: options.resize },
+    spec: {
+      width,
+      height,
+      channels,
+      normalization: options.normalization,
+      resize: options.resize,
+      ...(options.rendering && options.rendering !== 'as-decoded' ? { rendering: options.rendering } : {}),
+    },
   };
 }

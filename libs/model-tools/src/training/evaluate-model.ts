@@ -6,7 +6,6 @@ import { readLabelsCsv } from './dataset';
 import type { Preprocess } from './features';
 import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';
 import { evaluatePredictions, type EvaluationMetrics } from './metrics';
-import { perturbModelInput } from './photometric';
 import { type Perturbation, robustnessMetrics, type RobustnessReport, ROBUSTNESS_PERTURBATIONS } from './robustness';
 
 /** The JSON document `xray evaluate --json` prints (schema in docs/training.md). */
@@ -35,12 +34,15 @@ export async function evaluateModel(
     labelsCsv: string;
     preprocess: Preprocess;
     batchSize?: number;
+    /** Evaluate only these files of the CSV (e.g. a split's validation images); default all. */
+    only?: ReadonlySet<string>;
     /** Rendering changes to measure robustness under (default: ROBUSTNESS_PERTURBATIONS; [] = skip). */
     perturbations?: readonly Perturbation[];
     onProgress?: (done: number, total: number) => void;
   },
 ): Promise<EvaluationReport> {
-  const rows = await readLabelsCsv(options.labelsCsv, engine.card.labels.length);
+  const listed = await readLabelsCsv(options.labelsCsv, engine.card.labels.length);
+  const rows = options.only ? listed.filter((row) => options.only?.has(row.file)) : listed;
   const batchSize = options.batchSize ?? 8;
   const probabilities: Float32Array[] = [];
   const labels: number[][] = [];
@@ -53,16 +55,15 @@ export async function evaluateModel(
   let preprocessMs = 0;
   let modelMs = 0;
   for (let start = 0; start < rows.length; start += batchSize) {
-    const batch: { input: Float32Array; labels: number[]; patientId: string; file: string }[] = [];
+    const batch: { bytes: Uint8Array; input: Float32Array; labels: number[]; patientId: string; file: string }[] = [];
     const preprocessStart = performance.now();
     for (const row of rows.slice(start, start + batchSize)) {
       try {
-        const bytes = await readFile(join(options.imagesDir, row.file));
+        const file = await readFile(join(options.imagesDir, row.file));
+        const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
         batch.push({
-          input: await options.preprocess(
-            new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-            engine.card.preprocessing,
-          ),
+          bytes,
+          input: await options.preprocess(bytes, engine.card.preprocessing),
           labels: row.labels,
           patientId: row.patientId,
           file: row.file,
@@ -98,9 +99,8 @@ export async function evaluateModel(
     for (const [p, perturbation] of perturbations.entries()) {
       if (batch.length === 0) break;
       const spec = engine.card.preprocessing;
-      const results = await engine.classify(
-        batch.map((item) => perturbModelInput(item.input, spec, perturbation.params)),
-      );
+      const inputs = await Promise.all(batch.map((item) => options.preprocess(item.bytes, spec, perturbation.params)));
+      const results = await engine.classify(inputs);
       for (const result of results) perturbed[p].push(result.probabilities);
     }
     options.onProgress?.(Math.min(rows.length, start + batchSize), rows.length);

@@ -4,11 +4,18 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { PreprocessingSpec } from '@xray/shared';
 import { type AugmentationConfig, augmentImage } from './augment';
-import { drawPhotometric, perturbModelInput } from './photometric';
+import { drawPhotometric, type PhotometricParams } from './photometric';
 import { deriveSeed, seededRandom } from './random';
 
-/** Turns an image file's bytes into the model input (decodeImage -> toModelInput in the product). */
-export type Preprocess = (bytes: Uint8Array, spec: PreprocessingSpec) => Promise<Float32Array>;
+/**
+ * Turns an image file's bytes into the model input (decodeImage -> toModelInput in the product);
+ * with `change`, the decoded rendering is first changed as another site's rendering would be.
+ */
+export type Preprocess = (
+  bytes: Uint8Array,
+  spec: PreprocessingSpec,
+  change?: PhotometricParams,
+) => Promise<Float32Array>;
 
 /** A frozen backbone cut at `layer`, followed by global average pooling: image -> feature vector. */
 export function featureExtractor(backbone: tf.LayersModel, layer: string): tf.LayersModel {
@@ -76,7 +83,7 @@ export async function extractFeatures(
   for (const request of requests) {
     const copies = new Array<Float32Array>(request.copies);
     result.set(request.file, copies);
-    let clean: Float32Array | undefined;
+    let bytes: Uint8Array | undefined;
     for (let copy = 0; copy < request.copies; copy++) {
       const cached = cacheDir ? await readCached(join(cacheDir, cacheFileName(request.file, copy))) : undefined;
       if (cached) {
@@ -84,8 +91,11 @@ export async function extractFeatures(
         done++;
         continue;
       }
-      clean ??= await source.preprocess(await source.readImage(request.file), source.spec);
-      const input = copy === 0 ? clean : augmentedCopy(source, clean, `${request.file}#${copy}`);
+      bytes ??= await source.readImage(request.file);
+      const input =
+        copy === 0
+          ? await source.preprocess(bytes, source.spec)
+          : await augmentedCopy(source, bytes, `${request.file}#${copy}`);
       pending.push({ file: request.file, copy, input, copies });
       if (pending.length >= batchSize) await flush();
     }
@@ -95,18 +105,14 @@ export async function extractFeatures(
   return result;
 }
 
-/** One seeded augmented copy: photometric (when configured, its own random stream), then geometric. */
-function augmentedCopy(source: FeatureSource, clean: Float32Array, key: string): Float32Array {
+/** One seeded augmented copy: photometric on the decoded rendering (when configured, its own random stream), then geometric. */
+async function augmentedCopy(source: FeatureSource, bytes: Uint8Array, key: string): Promise<Float32Array> {
   const { spec, augmentation } = source;
-  const photometric = augmentation.photometric
-    ? perturbModelInput(
-        clean,
-        spec,
-        drawPhotometric(augmentation.photometric, seededRandom(deriveSeed(source.seed, `${key}#photometric`))),
-      )
-    : clean;
+  const change = augmentation.photometric
+    ? drawPhotometric(augmentation.photometric, seededRandom(deriveSeed(source.seed, `${key}#photometric`)))
+    : undefined;
   return augmentImage(
-    photometric,
+    await source.preprocess(bytes, spec, change),
     spec.height,
     spec.width,
     spec.channels,
@@ -120,6 +126,8 @@ function cacheKey(source: FeatureSource): string {
     backbone: source.backboneId,
     spec: source.spec,
     augmentation: source.augmentation,
+    // Photometric changes moved from the model input to the decoded rendering: older caches differ.
+    photometricOn: 'rendering',
     seed: source.seed,
   });
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);

@@ -155,13 +155,14 @@ export interface FineTuneResult extends EarlyStoppingResult {
  * batch normalisation runs in inference mode (frozen statistics), dropout in the head stays on.
  * Early stopping on the validation loss after temperature scaling (a temperature is fitted at the
  * end anyway; raw NLL would penalise the sharper but better-ranked predictions fine-tuning makes);
- * the best epoch's weights (top and head) are restored, the head alone being epoch 0.
+ * the best epoch's weights (top and head) are restored, the head alone being epoch 0. Without
+ * validation data (training on every image) all `maxEpochs` epochs run.
  */
 export async function fineTune(
   model: BackboneTop,
   head: tf.LayersModel,
   train: FineTuneData,
-  validation: { activations: Float32Array[]; labels: number[][] },
+  validation: { activations: Float32Array[]; labels: number[][] } | undefined,
   config: FineTuneConfig,
   seed: number,
   callbacks: TrainingCallbacks = {},
@@ -170,9 +171,11 @@ export async function fineTune(
   const weights = [...model.trainable, ...head.trainableWeights];
   const pretrained = model.trainable.map((weight) => weight.read().clone());
   const optimizer = tf.train.adam(config.learningRate);
-  const validate = async (): Promise<ValidationScore> =>
-    validationScores(await predictTop(model, head, validation.activations), validation.labels);
-  const start = await validate();
+  const validate = validation
+    ? async (): Promise<ValidationScore> =>
+        validationScores(await predictTop(model, head, validation.activations), validation.labels)
+    : undefined;
+  const start = validate ? await validate() : { validationLoss: Infinity, validationAccuracy: NaN };
   const result = await trainWithEarlyStopping(
     {
       rowCount: train.activations.length,

@@ -88,12 +88,12 @@ export interface HeadValidationData {
 /**
  * Trains the head with Adam on weighted soft-target cross-entropy; after each epoch measures
  * the validation loss and any-label top-1 accuracy; stops after `patience` epochs without a
- * lower validation loss and restores the best weights.
+ * lower validation loss and restores the best weights. Without validation data: `maxEpochs` epochs.
  */
 export async function trainHead(
   head: tf.LayersModel,
   train: HeadTrainingData,
-  validation: HeadValidationData,
+  validation: HeadValidationData | undefined,
   config: HeadConfig,
   seed: number,
   callbacks: TrainingCallbacks = {},
@@ -117,13 +117,15 @@ export async function trainHead(
           true,
         ) as tf.Scalar;
       },
-      async validate() {
-        const probabilities = await predictHead(head, validation.features);
-        return {
-          validationLoss: meanNll(probabilities, validation.labels),
-          validationAccuracy: anyLabelAccuracy(probabilities, validation.labels),
-        };
-      },
+      validate: validation
+        ? async () => {
+            const probabilities = await predictHead(head, validation.features);
+            return {
+              validationLoss: meanNll(probabilities, validation.labels),
+              validationAccuracy: anyLabelAccuracy(probabilities, validation.labels),
+            };
+          }
+        : undefined,
     },
     callbacks,
   );

@@ -3,6 +3,7 @@ import type { AugmentationConfig } from './augment';
 import type { FineTuneConfig } from './fine-tune';
 import type { ConfidenceIntervals, Interval } from './intervals';
 import type { EvaluationMetrics } from './metrics';
+import type { RobustnessReport } from './robustness';
 
 export interface ModelCardMarkdownInput {
   card: ModelCard;
@@ -41,6 +42,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
       (c) => `${c.label} (${c.support} validation, ${input.trainCounts[card.labels.indexOf(c.label)]} training images)`,
     );
   const fineTune = card.training?.fineTune as FineTuneConfig | undefined;
+  const allImages = card.training?.allImages as
+    | { images: number; patients: number; headEpochs: number; fineTuneEpochs: number; splitRunWeightsSha256: string }
+    | undefined;
+  const robustness = (card.metrics?.validation as { robustness?: RobustnessReport } | undefined)?.robustness;
+  const worst = robustness?.perPerturbation.reduce((a, b) => (b.labelKept < a.labelKept ? b : a));
   const weak = v.perClass
     .filter((c) => c.recall !== null && c.recall < 0.8 && c.support >= 5)
     .map((c) => `${c.label} (recall ${pct(c.recall)})`);
@@ -51,7 +57,7 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     '',
     '## Model',
     `- Architecture: ${card.architecture}; one TensorFlow.js LayersModel (backbone + head), weights sha256 \`${card.weightsSha256}\`.`,
-    `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\` (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
+    `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\`${card.preprocessing.rendering === 'equalized' ? ', then global histogram equalisation of the grey levels' : ''} (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
     `- Grad-CAM++ target layer: \`${card.gradcam.targetLayer}\`.`,
     `- Calibration: softmax temperature ${card.temperature?.toFixed(3) ?? '1'} fitted on the validation split (minimum NLL). Bands: green > ${card.bands.green}, orange >= ${card.bands.orange}, red below.`,
     ...input.attribution.map((line) => `- ${line}`),
@@ -62,6 +68,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     fineTune
       ? `- Training: backbone frozen up to \`${fineTune.fromLayer}\`; its input activations for each training image and for ${String(card.training?.augmentedCopies)} augmented copies (${describeAugmentation(card.training?.augmentation as AugmentationConfig | undefined)}) computed once; a fresh head trained with Adam on the pooled features of the frozen top, ${String(card.training?.classWeighting)} class weighting and early stopping on the validation loss; then the top (\`${fineTune.fromLayer}\` to the cut layer, batch normalisation frozen) and the head fine-tuned together with Adam at learning rate ${fineTune.learningRate}, an L2 pull of ${fineTune.weightDecay} towards the pretrained weights, and early stopping on the validation loss.`
       : `- Training: frozen backbone; features of each training image and of ${String(card.training?.augmentedCopies)} augmented copies (${describeAugmentation(card.training?.augmentation as AugmentationConfig | undefined)}) computed once; a fresh head trained with Adam, ${String(card.training?.classWeighting)} class weighting and early stopping on the validation loss.`,
+    ...(allImages
+      ? [
+          `- **Shipped weights: trained on all ${allImages.images} images (${allImages.patients} patients)** with the recipe and the epoch counts the split run chose (head ${allImages.headEpochs} epochs${fineTune ? `, fine-tuning ${allImages.fineTuneEpochs} epochs` : ''}), no validation; the temperature is the split run's. Every figure below is the split run's (weights sha256 \`${allImages.splitRunWeightsSha256.slice(0, 12)}...\`, trained on ${String(split.trainImages)} images): the shipped model has seen the validation patients, so nothing here measures it on them.`,
+        ]
+      : []),
     '',
     '## Validation results',
     `- Top-1 accuracy (any label): **${pct(v.top1Accuracy)}**; macro-averaged recall: **${pct(v.macroRecall)}** (over ${v.perClass.filter((c) => c.support > 0).length} classes present in validation).`,
@@ -71,7 +82,12 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     `- Bands: green ${pct(v.bands.green.share)} of images at ${pct(v.bands.green.accuracy)} accuracy; orange ${pct(v.bands.orange.share)} at ${pct(v.bands.orange.accuracy)}; red ${pct(v.bands.red.share)} at ${pct(v.bands.red.accuracy)}.`,
     ...(card.ood
       ? [
-          `- Out-of-distribution warning: Mahalanobis distance of the pooled \`${card.ood.featureLayer}\` features to the nearest of ${card.ood.classes} class means, shared covariance of the ${card.ood.fit.trainImages} training images (${card.ood.components} leading eigenvectors plus one variance for the rest, shrinkage ${card.ood.fit.shrinkage}), in \`${card.ood.file}\` (sha256 \`${card.ood.sha256}\`). Threshold ${card.ood.threshold.toFixed(3)}: ${pct(card.ood.fit.validationShareAbove)} of the validation images lie above it (target ${pct(card.ood.fit.targetValidationShare)}).`,
+          `- Out-of-distribution warning: Mahalanobis distance of the pooled \`${card.ood.featureLayer}\` features to the nearest of ${card.ood.classes} class means, shared covariance of the ${card.ood.fit.trainImages} training images (${card.ood.components} leading eigenvectors plus one variance for the rest, shrinkage ${card.ood.fit.shrinkage}), in \`${card.ood.file}\` (sha256 \`${card.ood.sha256}\`). Threshold ${card.ood.threshold.toFixed(3)}: ${card.ood.fit.thresholdToMedianTrainingScore ? `${card.ood.fit.thresholdToMedianTrainingScore.toFixed(3)} x the median training score, the split run's ratio, whose threshold left ${pct(card.ood.fit.validationShareAbove)} of the validation images above it` : `${pct(card.ood.fit.validationShareAbove)} of the validation images lie above it`} (target ${pct(card.ood.fit.targetValidationShare)}).`,
+        ]
+      : []),
+    ...(robustness && worst
+      ? [
+          `- Robustness (\`xray evaluate\`: each validation image again under ${robustness.perturbations} fixed rendering changes of the decoded image, docs/training.md): label kept under all of them on ${pct(robustness.labelKept)} of the images, mean top-1 confidence change ${robustness.meanConfidenceChange.toFixed(3)}; the hardest change, ${worst.name}: ${pct(worst.labelKept)} kept, ${worst.meanConfidenceChange.toFixed(3)}.`,
         ]
       : []),
     '',

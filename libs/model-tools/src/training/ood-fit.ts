@@ -189,36 +189,26 @@ export interface PackageOodFit {
   card: Omit<OodCard, 'file' | 'sha256'>;
   /** Validation scores, in the order of `validation`. */
   validationScores: number[];
+  /** Median score of the training images: how far the threshold sits from them, for a fit on every image. */
+  medianTrainingScore: number;
 }
 
 /** Fits the out-of-distribution model of a packaged network on its training images; calibrates the threshold on validation. */
 export async function fitPackageOod(input: PackageOodInput): Promise<PackageOodFit> {
   const config = input.config ?? DEFAULT_OOD_FIT;
-  const extractor = tf.model({ inputs: input.model.inputs, outputs: input.model.getLayer(input.featureLayer).output });
-  const features = await extractFeatures(
-    {
-      backboneId: 'ood',
-      extractor,
-      spec: input.spec,
-      augmentation: DEFAULT_AUGMENTATION,
-      seed: 0,
-      readImage: input.readImage,
-      preprocess: input.preprocess,
-    },
-    [...input.train, ...input.validation].map((image) => ({ file: image.file, copies: 1 })),
-    input.onProgress,
-  );
-  const of = (image: LabelledImage) => (features.get(image.file) ?? [])[0];
+  const of = await packageFeatures(input, [...input.train, ...input.validation]);
   const statistics = fitOodStatistics(
     input.train.map(of),
     input.train.map((image) => image.labels),
     config,
   );
-  const validationScores = input.validation.map((image) => oodScore({ ...statistics, threshold: Infinity }, of(image)));
+  const score = (image: LabelledImage) => oodScore({ ...statistics, threshold: Infinity }, of(image));
+  const validationScores = input.validation.map(score);
   const threshold = thresholdForShare(validationScores, config.targetValidationShare);
   return {
     model: { ...statistics, threshold },
     validationScores,
+    medianTrainingScore: median(input.train.map(score)),
     card: {
       featureLayer: input.featureLayer,
       dimensions: statistics.dimensions,
@@ -235,6 +225,70 @@ export async function fitPackageOod(input: PackageOodInput): Promise<PackageOodF
       },
     },
   };
+}
+
+/**
+ * The OOD model of a network trained on every image (nothing left to calibrate on): fitted on all
+ * of them, with the threshold placed as far above their median score as the split run's threshold
+ * sat above its training images' median (network and fit both saw those images in either case).
+ */
+export async function fitPackageOodOnAll(
+  input: Omit<PackageOodInput, 'train' | 'validation'> & { images: LabelledImage[]; split: PackageOodFit },
+): Promise<PackageOodFit> {
+  const config = input.config ?? DEFAULT_OOD_FIT;
+  const of = await packageFeatures(input, input.images);
+  const statistics = fitOodStatistics(
+    input.images.map(of),
+    input.images.map((image) => image.labels),
+    config,
+  );
+  const medianTrainingScore = median(
+    input.images.map((image) => oodScore({ ...statistics, threshold: Infinity }, of(image))),
+  );
+  const ratio = input.split.model.threshold / input.split.medianTrainingScore;
+  const threshold = ratio * medianTrainingScore;
+  return {
+    model: { ...statistics, threshold },
+    validationScores: [],
+    medianTrainingScore,
+    card: {
+      ...input.split.card,
+      dimensions: statistics.dimensions,
+      classes: statistics.classes,
+      components: statistics.variances.length,
+      residualVariance: statistics.residualVariance,
+      threshold,
+      fit: { ...input.split.card.fit, trainImages: input.images.length, thresholdToMedianTrainingScore: ratio },
+    },
+  };
+}
+
+/** Pooled features of each image through the packaged network (no cache: the weights are new). */
+async function packageFeatures(
+  input: Pick<PackageOodInput, 'model' | 'featureLayer' | 'spec' | 'readImage' | 'preprocess' | 'onProgress'>,
+  images: LabelledImage[],
+): Promise<(image: LabelledImage) => Float32Array> {
+  const extractor = tf.model({ inputs: input.model.inputs, outputs: input.model.getLayer(input.featureLayer).output });
+  const features = await extractFeatures(
+    {
+      backboneId: 'ood',
+      extractor,
+      spec: input.spec,
+      augmentation: DEFAULT_AUGMENTATION,
+      seed: 0,
+      readImage: input.readImage,
+      preprocess: input.preprocess,
+    },
+    images.map((image) => ({ file: image.file, copies: 1 })),
+    input.onProgress,
+  );
+  return (image) => (features.get(image.file) ?? [])[0];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /**
@@ -260,7 +314,11 @@ export async function fitOodOnSplit(
 }
 
 /** Writes `ood.bin` into the package and records it (with its sha256) in model-card.json, the card last. */
-export async function attachOodModel(dir: string, card: ModelCard, fit: PackageOodFit): Promise<ModelCard> {
+export async function attachOodModel(
+  dir: string,
+  card: ModelCard,
+  fit: Pick<PackageOodFit, 'model' | 'card'>,
+): Promise<ModelCard> {
   const bytes = encodeOodModel(fit.model);
   await writeAtomically(path.join(dir, OOD_FILE), bytes);
   const withOod: ModelCard = { ...card, ood: { file: OOD_FILE, sha256: sha256Hex(bytes), ...fit.card } };

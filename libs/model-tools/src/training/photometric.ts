@@ -1,4 +1,4 @@
-import { normalizePixel, type PreprocessingSpec, type Random, seededRandom } from '@xray/shared';
+import { type Random, seededRandom } from '@xray/shared';
 import { uniform } from './random';
 
 /**
@@ -120,33 +120,18 @@ export function applyPhotometric(
   return out;
 }
 
-/** The grey rendering (values in [0, 1]) behind a model input: channel 0, the normalisation undone. */
-export function modelInputToGrey(input: Float32Array, spec: PreprocessingSpec): Float32Array {
-  const zero = normalizePixel(spec.normalization, 0, 0);
-  const scale = normalizePixel(spec.normalization, 255, 0) - zero;
-  const grey = new Float32Array(spec.width * spec.height);
-  for (let i = 0; i < grey.length; i++) grey[i] = (input[i * spec.channels] - zero) / scale;
-  return grey;
-}
-
-/** A grey rendering (values in [0, 1]) as the model input: replicated to every channel and normalised. */
-export function greyToModelInput(grey: Float32Array, spec: PreprocessingSpec): Float32Array {
-  const out = new Float32Array(grey.length * spec.channels);
-  for (let c = 0; c < spec.channels; c++) {
-    const zero = normalizePixel(spec.normalization, 0, c);
-    const scale = normalizePixel(spec.normalization, 255, c) - zero;
-    for (let i = 0; i < grey.length; i++) out[i * spec.channels + c] = zero + scale * grey[i];
-  }
-  return out;
-}
-
-/** A model input with a photometric transform applied to its grey rendering. */
-export function perturbModelInput(
-  input: Float32Array,
-  spec: PreprocessingSpec,
+/**
+ * A decoded 8-bit rendering with a photometric transform applied at its own resolution: what
+ * another site would have sent for the same radiograph, before the serving path resizes it.
+ */
+export function perturbRendering(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
   params: PhotometricParams,
-): Float32Array {
-  return greyToModelInput(applyPhotometric(modelInputToGrey(input, spec), spec.width, spec.height, params), spec);
+): Uint8Array {
+  const grey = Float32Array.from(pixels, (value) => value / 255);
+  return Uint8Array.from(applyPhotometric(grey, width, height, params), (value) => Math.round(value * 255));
 }
 
 function mean(values: Float32Array): number {

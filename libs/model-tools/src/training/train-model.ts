@@ -80,7 +80,13 @@ export interface TrainingResult {
   /** Backbone (cut at the backbone's layer) + global average pooling + the trained head, as one model. */
   model: tf.LayersModel;
   temperature: number;
-  split: { trainImages: number; validationImages: number; trainPatients: number; validationPatients: number };
+  split: {
+    trainImages: number;
+    validationImages: number;
+    trainPatients: number;
+    validationPatients: number;
+    validationFiles: string[];
+  };
   /** Training images per class (a multi-label row counts for each of its labels). */
   trainClassCounts: number[];
   /** Validation metrics after temperature scaling, their patient-bootstrap intervals, and the uncalibrated ECE / NLL for reference. */
@@ -102,17 +108,145 @@ export interface TrainingResult {
 export async function trainClassifier(input: TrainingInput): Promise<TrainingResult> {
   const started = Date.now();
   const { config, labels } = input;
-  const images = await readLabelsCsv(input.labelsCsv, labels.length);
-  await assertImagesExist(input.imagesDir, images);
-  const split = groupedSplit(images, config.validationFraction, config.seed);
+  const split = groupedSplit(await readImages(input), config.validationFraction, config.seed);
   if (split.train.length === 0 || split.validation.length === 0) {
     throw new XrayError(
       'VALIDATION_FAILED',
       'Too few patients for a train/validation split (need at least two per class for validation).',
     );
   }
+  const { top, cached, featuresOf } = await prepareFeatures(input, split.train, split.validation);
+  const featuresDone = Date.now();
+  const validationLabels = split.validation.map((image) => image.labels);
+  const fit = await fitHeadAndTop(input, top, cached, featuresOf, split.train, {
+    images: split.validation,
+    labels: validationLabels,
+  });
+  const headDone = fit.headDone;
+  const raw = top
+    ? await predictTop(
+        top,
+        fit.head,
+        split.validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)),
+      )
+    : await predictHead(
+        fit.head,
+        split.validation.map((image) => featuresOf(image.file)[0]),
+      );
+  const temperature = fitTemperature(raw, validationLabels);
+  const uncalibrated = evaluatePredictions(raw, validationLabels, labels, config.bands);
+  const calibrated = evaluatePredictions(
+    raw.map((p) => applyTemperature(p, temperature)),
+    validationLabels,
+    labels,
+    config.bands,
+  );
+  const model = composeModel(input.backbone, fit.head, labels.length, config);
+  fit.head.dispose();
+  top?.dispose();
+  const done = Date.now();
+  return {
+    model,
+    temperature,
+    split: {
+      trainImages: split.train.length,
+      validationImages: split.validation.length,
+      trainPatients: new Set(split.train.map((image) => image.patientId)).size,
+      validationPatients: new Set(split.validation.map((image) => image.patientId)).size,
+      validationFiles: split.validation.map((image) => image.file),
+    },
+    trainClassCounts: classCounts(split.train, labels.length),
+    validation: {
+      ...calibrated,
+      intervals: bootstrapIntervals(
+        raw,
+        validationLabels,
+        split.validation.map((image) => image.patientId),
+        labels.length,
+      ),
+      uncalibratedEce: uncalibrated.ece,
+      uncalibratedNll: uncalibrated.nll,
+    },
+    epochsRun: fit.training.epochsRun,
+    bestEpoch: fit.training.bestEpoch,
+    history: fit.training.history,
+    fineTuning: fit.fineTuning,
+    seconds: {
+      features: (featuresDone - started) / 1000,
+      head: (headDone - featuresDone) / 1000,
+      fineTune: (done - headDone) / 1000,
+      total: (done - started) / 1000,
+    },
+  };
+}
 
-  // Fine-tuning caches the activations where the trained top starts; otherwise the pooled cut-layer features.
+export interface AllImagesResult {
+  /** Same composition as the split run's model, trained on every image. */
+  model: tf.LayersModel;
+  images: number;
+  patients: number;
+  /** Images per class (a multi-label row counts for each of its labels). */
+  classCounts: number[];
+  seconds: { features: number; head: number; fineTune: number; total: number };
+}
+
+/**
+ * The split run's recipe on every image: no validation data, so the head trains for exactly
+ * `headEpochs` epochs and the top for `fineTuneEpochs` (the best epochs the split run found; 0 =
+ * the head alone was best). The backbone must hold its pretrained weights (load it afresh).
+ */
+export async function trainOnAllImages(
+  input: TrainingInput,
+  epochs: { head: number; fineTune: number },
+): Promise<AllImagesResult> {
+  const started = Date.now();
+  const { labels } = input;
+  const images = await readImages(input);
+  const config: TrainingConfig = {
+    ...input.config,
+    head: { ...input.config.head, maxEpochs: Math.max(1, epochs.head) },
+    // With 0 fine-tuning epochs the top is still where the cached activations start, just not trained.
+    fineTune: input.config.fineTune && { ...input.config.fineTune, maxEpochs: epochs.fineTune },
+  };
+  const allInput = { ...input, config };
+  const { top, cached, featuresOf } = await prepareFeatures(allInput, images, []);
+  const featuresDone = Date.now();
+  const fit = await fitHeadAndTop(allInput, top, cached, featuresOf, images, undefined);
+  const model = composeModel(input.backbone, fit.head, labels.length, config);
+  fit.head.dispose();
+  top?.dispose();
+  const done = Date.now();
+  return {
+    model,
+    images: images.length,
+    patients: new Set(images.map((image) => image.patientId)).size,
+    classCounts: classCounts(images, labels.length),
+    seconds: {
+      features: (featuresDone - started) / 1000,
+      head: (fit.headDone - featuresDone) / 1000,
+      fineTune: (done - fit.headDone) / 1000,
+      total: (done - started) / 1000,
+    },
+  };
+}
+
+async function readImages(input: TrainingInput): Promise<LabelledImage[]> {
+  const images = await readLabelsCsv(input.labelsCsv, input.labels.length);
+  await assertImagesExist(input.imagesDir, images);
+  return images;
+}
+
+function classCounts(images: LabelledImage[], numClasses: number): number[] {
+  return Array.from({ length: numClasses }, (_, k) => images.filter((image) => image.labels.includes(k)).length);
+}
+
+/**
+ * Backbone outputs of every training copy and validation image, computed once (cached): with
+ * fine-tuning, the activations where the trained top starts (plus their pooled top outputs);
+ * otherwise the pooled cut-layer features.
+ */
+async function prepareFeatures(input: TrainingInput, train: LabelledImage[], validation: LabelledImage[]) {
+  const { config } = input;
   const top = config.fineTune
     ? backboneTop(input.backbone.model, config.fineTune.fromLayer, input.backbone.layer)
     : undefined;
@@ -128,48 +262,69 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
       cacheDir: input.cacheDir,
     },
     [
-      ...split.train.map((image) => ({ file: image.file, copies: 1 + config.augmentedCopies })),
-      ...split.validation.map((image) => ({ file: image.file, copies: 1 })),
+      ...train.map((image) => ({ file: image.file, copies: 1 + config.augmentedCopies })),
+      ...validation.map((image) => ({ file: image.file, copies: 1 })),
     ],
     (done, total) => input.onEvent?.({ phase: 'features', done, total }),
   );
   const features = top ? await poolThroughTop(top, cached) : cached;
-  const featuresDone = Date.now();
+  return { top, cached, featuresOf: (file: string): Float32Array[] => features.get(file) ?? [] };
+}
 
-  const featuresOf = (file: string): Float32Array[] => features.get(file) ?? [];
+/** A fresh head on the pooled features, then (when configured) the backbone top and the head together. */
+async function fitHeadAndTop(
+  input: TrainingInput,
+  top: BackboneTop | undefined,
+  cached: Map<string, Float32Array[]>,
+  featuresOf: (file: string) => Float32Array[],
+  train: LabelledImage[],
+  validation: { images: LabelledImage[]; labels: number[][] } | undefined,
+) {
+  const { config, labels } = input;
   const weights = classWeights(
-    split.train.map((image) => image.labels),
+    train.map((image) => image.labels),
     labels.length,
     config.classWeighting,
   );
   const trainData = { features: [] as Float32Array[], targets: [] as Float32Array[], weights: [] as number[] };
-  for (const image of split.train) {
+  for (const image of train) {
     for (const copy of featuresOf(image.file)) {
       trainData.features.push(copy);
       trainData.targets.push(softTarget(image.labels, labels.length));
       trainData.weights.push(rowWeight(image.labels, weights));
     }
   }
-  const validationData = {
-    features: split.validation.map((image) => featuresOf(image.file)[0]),
-    labels: split.validation.map((image) => image.labels),
-  };
-
   const head = buildHead(trainData.features[0].length, labels.length, config.head, config.seed);
-  const training = await trainHead(head, trainData, validationData, config.head, config.seed, {
-    onStep: (report) => input.onEvent?.({ phase: 'step', ...report }),
-    onEpoch: (report) => input.onEvent?.({ phase: 'epoch', ...report }),
-  });
+  const training = await trainHead(
+    head,
+    trainData,
+    validation && {
+      features: validation.images.map((image) => featuresOf(image.file)[0]),
+      labels: validation.labels,
+    },
+    config.head,
+    config.seed,
+    {
+      onStep: (report) => input.onEvent?.({ phase: 'step', ...report }),
+      onEpoch: (report) => input.onEvent?.({ phase: 'epoch', ...report }),
+    },
+  );
   const headDone = Date.now();
   let fineTuning: FineTuneResult | undefined;
-  if (top && config.fineTune) {
+  if (top && config.fineTune && config.fineTune.maxEpochs > 0) {
     const activationsOf = (file: string): Float32Array[] => cached.get(file) ?? [];
-    const trainActivations = split.train.flatMap((image) => activationsOf(image.file));
     fineTuning = await fineTune(
       top,
       head,
-      { activations: trainActivations, targets: trainData.targets, weights: trainData.weights },
-      { activations: split.validation.map((image) => activationsOf(image.file)[0]), labels: validationData.labels },
+      {
+        activations: train.flatMap((image) => activationsOf(image.file)),
+        targets: trainData.targets,
+        weights: trainData.weights,
+      },
+      validation && {
+        activations: validation.images.map((image) => activationsOf(image.file)[0]),
+        labels: validation.labels,
+      },
       config.fineTune,
       config.seed,
       {
@@ -178,57 +333,7 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
       },
     );
   }
-  const raw = top
-    ? await predictTop(
-        top,
-        head,
-        split.validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)),
-      )
-    : await predictHead(head, validationData.features);
-  const temperature = fitTemperature(raw, validationData.labels);
-  const uncalibrated = evaluatePredictions(raw, validationData.labels, labels, config.bands);
-  const calibrated = evaluatePredictions(
-    raw.map((p) => applyTemperature(p, temperature)),
-    validationData.labels,
-    labels,
-    config.bands,
-  );
-  const model = composeModel(input.backbone, head, labels.length, config);
-  head.dispose();
-  top?.dispose();
-  const done = Date.now();
-  return {
-    model,
-    temperature,
-    split: {
-      trainImages: split.train.length,
-      validationImages: split.validation.length,
-      trainPatients: new Set(split.train.map((image) => image.patientId)).size,
-      validationPatients: new Set(split.validation.map((image) => image.patientId)).size,
-    },
-    trainClassCounts: labels.map((_, k) => split.train.filter((image) => image.labels.includes(k)).length),
-    validation: {
-      ...calibrated,
-      intervals: bootstrapIntervals(
-        raw,
-        validationData.labels,
-        split.validation.map((image) => image.patientId),
-        labels.length,
-      ),
-      uncalibratedEce: uncalibrated.ece,
-      uncalibratedNll: uncalibrated.nll,
-    },
-    epochsRun: training.epochsRun,
-    bestEpoch: training.bestEpoch,
-    history: training.history,
-    fineTuning,
-    seconds: {
-      features: (featuresDone - started) / 1000,
-      head: (headDone - featuresDone) / 1000,
-      fineTune: (done - headDone) / 1000,
-      total: (done - started) / 1000,
-    },
-  };
+  return { head, training, headDone, fineTuning };
 }
 
 /** Per file and copy: the cached activations run through the frozen top and pooled. */

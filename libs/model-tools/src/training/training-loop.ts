@@ -49,8 +49,11 @@ export interface EarlyStoppingLoop {
   startLoss: number;
   /** One optimiser step on these training rows; returns the batch loss. Runs inside tf.tidy. */
   step(rows: number[]): tf.Scalar;
-  validate(): Promise<ValidationScore>;
+  /** None: no validation data (training on every image), so every epoch runs and the last weights stay. */
+  validate?(): Promise<ValidationScore>;
 }
+
+const NO_VALIDATION: ValidationScore = { validationLoss: NaN, validationAccuracy: NaN };
 
 /**
  * Mini-batch epochs over seeded shuffles of the training rows, with early stopping on the
@@ -77,8 +80,8 @@ export async function trainWithEarlyStopping(
       loss.dispose();
       callbacks.onStep?.({ epoch, epochs: loop.maxEpochs, step: step + 1, steps, loss: lossSum / (step + 1) });
     }
-    const { validationLoss, validationAccuracy } = await loop.validate();
-    const improved = validationLoss < best.loss - 1e-5;
+    const { validationLoss, validationAccuracy } = loop.validate ? await loop.validate() : NO_VALIDATION;
+    const improved = loop.validate ? validationLoss < best.loss - 1e-5 : true;
     if (improved) {
       tf.dispose(best.values);
       best = { loss: validationLoss, epoch, values: snapshot() };

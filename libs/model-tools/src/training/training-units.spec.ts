@@ -9,6 +9,7 @@ import { bootstrapIntervals } from './intervals';
 import { evaluatePredictions } from './metrics';
 import { seededRandom } from './random';
 import { groupedSplit } from './split';
+import { trainWithEarlyStopping } from './training-loop';
 import { classWeights } from './targets';
 
 describe('labels CSV', () => {
@@ -182,5 +183,29 @@ describe('bootstrap confidence intervals', () => {
     expect(byPatient.top1Accuracy.high - byPatient.top1Accuracy.low).toBeGreaterThan(
       1.5 * (byImage.top1Accuracy.high - byImage.top1Accuracy.low),
     );
+  });
+});
+
+describe('training loop without validation data', () => {
+  it('runs every epoch and keeps the last weights (training on every image)', async () => {
+    const weight = tf.variable(tf.scalar(0));
+    const layerVariable = { read: () => weight, write: (value: tf.Tensor) => weight.assign(value as tf.Scalar) };
+    const result = await trainWithEarlyStopping({
+      rowCount: 4,
+      batchSize: 2,
+      maxEpochs: 3,
+      patience: 1,
+      seed: 1,
+      weights: [layerVariable as unknown as tf.LayerVariable],
+      startLoss: Infinity,
+      step: () => {
+        weight.assign(tf.add(weight, 1) as tf.Scalar);
+        return tf.scalar(1);
+      },
+    });
+    expect(result).toMatchObject({ epochsRun: 3, bestEpoch: 3 });
+    expect(result.history.every((epoch) => Number.isNaN(epoch.validationLoss) && epoch.best)).toBe(true);
+    expect(weight.dataSync()[0]).toBe(6); // 3 epochs x 2 steps, none rolled back
+    weight.dispose();
   });
 });
