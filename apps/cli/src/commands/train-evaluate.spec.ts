@@ -79,12 +79,15 @@ describe('xray train + xray evaluate (generated data)', () => {
       join(dir, 'cache'),
       '--validation-fraction',
       '0.3',
+      '--test-time-augmentation',
+      'hflip',
     ]);
     expect(summary).toMatch(/top-1 [\d.]+%, macro recall/);
 
     const pkg = await loadModelPackage(out);
     expect(pkg.card.gradcam.targetLayer).toBe('conv2_relu');
     expect(pkg.card.temperature).toBeGreaterThan(0);
+    expect(pkg.card.testTimeAugmentation).toBe('hflip');
     expect(pkg.card.preprocessing).toEqual({
       width: 32,
       height: 32,
@@ -100,8 +103,10 @@ describe('xray train + xray evaluate (generated data)', () => {
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.validation.top1Accuracy).toBeGreaterThan(0.6);
     expect(metrics.validation.intervals.patients).toBe(3);
-    expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(
-      /95 % confidence intervals \(bootstrap over the 3 validation patients/,
+    const markdown = await readFile(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(markdown).toMatch(/95 % confidence intervals \(bootstrap over the 3 validation patients/);
+    expect(markdown).toMatch(
+      /Test-time augmentation: class scores averaged \(in logit space\) over the image and its left-right mirror/,
     );
 
     const report = JSON.parse(await runCli(['evaluate', ...common, '--model', out, '--json']));

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { BODY_PART_LABELS, type Normalization, type ResizeMode, XrayError } from '@xray/shared';
-import { initTfjsBackend, knownTargetLayer, saveModelPackage } from '@xray/ml';
+import {
+  initTfjsBackend,
+  knownTargetLayer,
+  saveModelPackage,
+  TEST_TIME_AUGMENTATIONS,
+  type TestTimeAugmentation,
+} from '@xray/ml';
 import {
   DEFAULT_FINE_TUNE,
   attachOodModel,
@@ -96,6 +102,7 @@ interface TrainOptions {
   inputSize?: string;
   attribution?: string[];
   dataDescription?: string;
+  testTimeAugmentation: 'none' | TestTimeAugmentation;
 }
 
 export function register(program: Command): void {
@@ -174,6 +181,14 @@ export function register(program: Command): void {
       '--fine-tune-patience <n>',
       'fine-tuning early stopping patience (epochs)',
       String(DEFAULT_FINE_TUNE.patience),
+    )
+    .addOption(
+      new Option(
+        '--test-time-augmentation <mode>',
+        'recorded in the card for serving: hflip = class scores averaged over the image and its left-right mirror (training and its validation figures are unchanged)',
+      )
+        .choices(['none', ...TEST_TIME_AUGMENTATIONS])
+        .default('none'),
     )
     .option('--cache <dir>', 'feature cache folder', 'var/features')
     .option('--threads <n>', 'wasm threads (default: all cores)')
@@ -256,6 +271,7 @@ export function register(program: Command): void {
         gradcam: { targetLayer: knownTargetLayer(result.model.layers.map((l) => l.name)) ?? options.layer },
         bands: config.bands,
         temperature: result.temperature,
+        ...(options.testTimeAugmentation === 'none' ? {} : { testTimeAugmentation: options.testTimeAugmentation }),
         training: {
           data: {
             description: options.dataDescription,

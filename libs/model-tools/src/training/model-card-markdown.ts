@@ -54,6 +54,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\` (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
     `- Grad-CAM++ target layer: \`${card.gradcam.targetLayer}\`.`,
     `- Calibration: softmax temperature ${card.temperature?.toFixed(3) ?? '1'} fitted on the validation split (minimum NLL). Bands: green > ${card.bands.green}, orange >= ${card.bands.orange}, red below.`,
+    ...(card.testTimeAugmentation === 'hflip'
+      ? [
+          '- Test-time augmentation: class scores averaged (in logit space) over the image and its left-right mirror; the validation figures below were measured without it.',
+        ]
+      : []),
     ...input.attribution.map((line) => `- ${line}`),
     '',
     '## Data and split',
