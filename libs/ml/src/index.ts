@@ -2,6 +2,7 @@
 // training) live in @xray/model-tools, so a worker never loads them.
 export * from './model-card';
 export * from './engine';
+export { calibratedSoftmax, mirrorHorizontally } from './classification';
 export * from './ood';
 export * from './package/package-source';
 export * from './package/card-validation';

@@ -20,6 +20,11 @@ export interface ModelCard {
   bands: BandThresholds;
   /** Softmax temperature fitted on the validation split (1 = uncalibrated). */
   temperature?: number;
+  /**
+   * Test-time augmentation: 'hflip' averages each image's logits with its left-right mirror's
+   * before the temperature (absent = the image alone). The OOD score uses the image alone.
+   */
+  testTimeAugmentation?: TestTimeAugmentation;
   training?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
   /** sha256 (hex) over the weight shards in manifest order; checked at load. */
@@ -29,6 +34,9 @@ export interface ModelCard {
   /** Out-of-distribution warning: Mahalanobis distance of the pooled features (libs/ml/src/ood). */
   ood?: OodCard;
 }
+
+export const TEST_TIME_AUGMENTATIONS = ['hflip'] as const;
+export type TestTimeAugmentation = (typeof TEST_TIME_AUGMENTATIONS)[number];
 
 export interface OodCard {
   /** Binary file in the package (float32 means, components, variances) and its sha256. */

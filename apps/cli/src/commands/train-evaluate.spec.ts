@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadModelPackage } from '@xray/ml';
 import { writeTinyTestModelPackage } from '@xray/ml/testing';
+import { groupedSplit, parseLabelsCsv } from '@xray/model-tools';
 import { runCli } from '../testing/run-cli';
 
 /**
@@ -79,12 +80,15 @@ describe('xray train + xray evaluate (generated data)', () => {
       join(dir, 'cache'),
       '--validation-fraction',
       '0.3',
+      '--test-time-augmentation',
+      'hflip',
     ]);
     expect(summary).toMatch(/top-1 [\d.]+%, macro recall/);
 
     const pkg = await loadModelPackage(out);
     expect(pkg.card.gradcam.targetLayer).toBe('conv2_relu');
     expect(pkg.card.temperature).toBeGreaterThan(0);
+    expect(pkg.card.testTimeAugmentation).toBe('hflip');
     expect(pkg.card.preprocessing).toEqual({
       width: 32,
       height: 32,
@@ -100,8 +104,10 @@ describe('xray train + xray evaluate (generated data)', () => {
     const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
     expect(metrics.validation.top1Accuracy).toBeGreaterThan(0.6);
     expect(metrics.validation.intervals.patients).toBe(3);
-    expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(
-      /95 % confidence intervals \(bootstrap over the 3 validation patients/,
+    const markdown = await readFile(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(markdown).toMatch(/95 % confidence intervals \(bootstrap over the 3 validation patients/);
+    expect(markdown).toMatch(
+      /Test-time augmentation: class scores averaged \(in logit space\) over the image and its left-right mirror/,
     );
 
     const report = JSON.parse(await runCli(['evaluate', ...common, '--model', out, '--json']));
@@ -231,7 +237,8 @@ describe('xray train + xray evaluate (generated data)', () => {
       ...['--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--augmented-copies', '1'],
       ...['--epochs', '30', '--learning-rate', '0.1', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3'],
       ...['--fine-tune-from', 'conv2', '--fine-tune-epochs', '2', '--fine-tune-learning-rate', '0.01'],
-      ...['--rendering', 'equalized', '--all-images', '--split-out', splitOut, '--out', out],
+      ...['--rendering', 'equalized', '--test-time-augmentation', 'hflip'],
+      ...['--all-images', '--split-out', splitOut, '--out', out],
     ]);
     expect(summary).toMatch(/^.*all-images: .* split-run validation \(9 images, 3 patients\): top-1 [\d.]+%/);
     expect(summary).toMatch(/label kept under all rendering changes [\d.]+%/);
@@ -246,6 +253,7 @@ describe('xray train + xray evaluate (generated data)', () => {
     });
     expect(all.card.weightsSha256).not.toBe(split.card.weightsSha256);
     expect(all.card.preprocessing.rendering).toBe('equalized');
+    expect(all.card.testTimeAugmentation).toBe('hflip');
     // The figures, temperature and robustness are the split run's; the OOD model is refitted on all 30 images.
     expect(all.card.metrics).toEqual(split.card.metrics);
     expect(all.card.temperature).toBe(split.card.temperature);
@@ -262,6 +270,21 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(markdown).toMatch(/Robustness .* label kept under all of them on [\d.]+ %/);
     split.model.dispose();
     all.model.dispose();
+    // The split run's figures are those of the package as served (mirror averaging included) on its validation images.
+    const rows = (await readFile(join(dir, 'labels.csv'), 'utf8')).trim().split('\n');
+    const validation = new Set(
+      groupedSplit(parseLabelsCsv(rows.join('\n'), 22), 0.3, 42).validation.map((image) => image.file),
+    );
+    await writeFile(
+      join(dir, 'validation.csv'),
+      [rows[0], ...rows.slice(1).filter((row) => validation.has(row.split(',')[0]))].join('\n'),
+    );
+    const served = JSON.parse(
+      await runCli(['evaluate', '--images', dir, '--labels', join(dir, 'validation.csv'), '--model', splitOut, '--json']),
+    );
+    const figures = split.card.metrics?.validation as { nll: number; top1Accuracy: number };
+    expect(served.metrics.top1Accuracy).toBe(figures.top1Accuracy);
+    expect(served.metrics.nll).toBeCloseTo(figures.nll, 4);
     // It has seen every image, so it classifies them at least as well as chance by far.
     const report = JSON.parse(
       await runCli(['evaluate', '--images', dir, '--labels', join(dir, 'labels.csv'), '--model', out, '--json']),

@@ -12,6 +12,8 @@ import {
   type ModelCard,
   type ModelCardDraft,
   saveModelPackage,
+  TEST_TIME_AUGMENTATIONS,
+  type TestTimeAugmentation,
 } from '@xray/ml';
 import {
   DEFAULT_FINE_TUNE,
@@ -60,6 +62,7 @@ function trainingConfig(options: TrainOptions): TrainingConfig {
       ...(options.photometric === 'default' ? { photometric: DEFAULT_PHOTOMETRIC } : {}),
     },
     classWeighting: options.classWeighting,
+    ...(options.testTimeAugmentation === 'none' ? {} : { testTimeAugmentation: options.testTimeAugmentation }),
     head: {
       ...DEFAULT_TRAINING.head,
       hiddenUnits: numberOption('hidden', options.hidden, 0, true),
@@ -115,6 +118,7 @@ interface TrainOptions {
   dataDescription?: string;
   allImages?: boolean;
   splitOut: string;
+  testTimeAugmentation: 'none' | TestTimeAugmentation;
 }
 
 export function register(program: Command): void {
@@ -201,6 +205,14 @@ export function register(program: Command): void {
       '--fine-tune-patience <n>',
       'fine-tuning early stopping patience (epochs)',
       String(DEFAULT_FINE_TUNE.patience),
+    )
+    .addOption(
+      new Option(
+        '--test-time-augmentation <mode>',
+        'hflip = class scores averaged over the image and its left-right mirror, when serving and in the temperature fit and validation figures',
+      )
+        .choices(['none', ...TEST_TIME_AUGMENTATIONS])
+        .default('none'),
     )
     .option('--cache <dir>', 'feature cache folder', 'var/features')
     .option('--threads <n>', 'wasm threads (default: all cores)')
@@ -408,6 +420,7 @@ function packageDraft(
     gradcam: { targetLayer: knownTargetLayer(model.layers.map((l) => l.name)) ?? options.layer },
     bands: config.bands,
     temperature: result.temperature,
+    ...(config.testTimeAugmentation ? { testTimeAugmentation: config.testTimeAugmentation } : {}),
     training: {
       data: {
         description: options.dataDescription,

@@ -4,7 +4,14 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import pino from 'pino';
 import { XrayError } from '@xray/shared';
-import { calibratedSoftmax, joinBatch, toClassification } from '../classification';
+import {
+  calibratedSoftmax,
+  joinBatch,
+  meanOverViews,
+  toClassification,
+  viewsPerImage,
+  withTestTimeViews,
+} from '../classification';
 import type { Classification, EngineInfo, GradCamMap, InferenceEngine } from '../engine';
 import type { ModelCard } from '../model-card';
 import { type OodModel, oodResult, readOodModel } from '../ood/ood-model';
@@ -173,29 +180,35 @@ export class OnnxEngine implements InferenceEngine {
   }
 
   async classify(batch: Float32Array[]): Promise<Classification[]> {
-    const results: Classification[] = [];
-    for (let start = 0; start < batch.length; start += this.maxBatch) {
-      const chunk = batch.slice(start, start + this.maxBatch);
+    const views = viewsPerImage(this.card);
+    const inputs = withTestTimeViews(batch, this.card);
+    const classes = this.card.labels.length;
+    const logitRows: Float32Array[] = [];
+    const featureRows: Float32Array[] = [];
+    // A multiple of the views per image, so that an image and its mirror share a call (when maxBatch allows).
+    const step = Math.max(1, this.maxBatch - (this.maxBatch % views));
+    for (let start = 0; start < inputs.length; start += step) {
+      const chunk = inputs.slice(start, start + step);
       const output = await this.classifier.run(
         { input: this.toTensor(chunk, start) },
         this.ood ? ['logits', FEATURES_OUTPUT] : ['logits'],
       );
       const logits = output.logits.data as Float32Array;
-      const classes = this.card.labels.length;
       const features = output[FEATURES_OUTPUT]?.data as Float32Array | undefined;
       for (let i = 0; i < chunk.length; i++) {
-        const classification = toClassification(
-          calibratedSoftmax(logits.subarray(i * classes, (i + 1) * classes), this.card.temperature),
-          this.card,
-        );
-        if (this.ood && features) {
+        logitRows.push(logits.slice(i * classes, (i + 1) * classes));
+        if (features) {
           const size = features.length / chunk.length;
-          classification.ood = oodResult(this.ood, features.subarray(i * size, (i + 1) * size));
+          featureRows.push(features.slice(i * size, (i + 1) * size));
         }
-        results.push(classification);
       }
     }
-    return results;
+    return meanOverViews(logitRows, views).map((logits, i) => {
+      const classification = toClassification(calibratedSoftmax(logits, this.card.temperature), this.card);
+      // The OOD threshold was calibrated on unmirrored images: score the image's own features.
+      if (this.ood && featureRows.length > 0) classification.ood = oodResult(this.ood, featureRows[i * views]);
+      return classification;
+    });
   }
 
   async explain(input: Float32Array, options: { classIndex?: number; layer?: string } = {}): Promise<GradCamMap> {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { XrayError } from '@xray/shared';
-import type { ModelCard } from '../model-card';
+import { type ModelCard, TEST_TIME_AUGMENTATIONS } from '../model-card';
 
 const NORMALIZATIONS = ['minus1to1', 'zero1', 'imagenet'];
 const RESIZE_MODES = ['stretch', 'letterbox'];
@@ -41,6 +41,10 @@ export function parseModelCard(value: unknown): ModelCard {
   }
   if (card.temperature !== undefined && !(card.temperature > 0 && Number.isFinite(card.temperature))) {
     throw invalid('"temperature" must be a positive number');
+  }
+  const tta = card.testTimeAugmentation;
+  if (tta !== undefined && !TEST_TIME_AUGMENTATIONS.includes(tta)) {
+    throw invalid(`"testTimeAugmentation" must be one of ${TEST_TIME_AUGMENTATIONS.join(', ')} when present`);
   }
   return card;
 }

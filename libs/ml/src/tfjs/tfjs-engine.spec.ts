@@ -16,10 +16,30 @@ function randomImage(size: number, seed: number): Float32Array {
   });
 }
 
+/** The image mirrored left-right by tfjs itself (independent of the engine's mirroring). */
+function mirrored(image: Float32Array, size: number): Float32Array {
+  return tf.tidy(() => tf.reverse(tf.tensor3d(image, [size, size, 3]), 1).dataSync() as Float32Array);
+}
+
+function softmax(logits: number[]): number[] {
+  const exp = logits.map((z) => Math.exp(z - Math.max(...logits)));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / sum);
+}
+
 describe('tfjs engine (wasm backend, threads)', () => {
   let dir: string;
   let engine: TfjsEngine;
   const logs: Array<{ fields: any; message: string }> = [];
+
+  /** The same tiny model (same seed, same weights) in a package whose card has `changes`. */
+  async function packageWithCard(name: string, changes: object): Promise<string> {
+    const target = path.join(dir, name);
+    await writeTinyTestModelPackage(target);
+    const cardFile = path.join(target, MODEL_CARD_JSON);
+    await fs.writeFile(cardFile, JSON.stringify({ ...JSON.parse(await fs.readFile(cardFile, 'utf8')), ...changes }));
+    return target;
+  }
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xray-ml-engine-'));
@@ -71,13 +91,7 @@ describe('tfjs engine (wasm backend, threads)', () => {
   it('applies the card temperature (softmax(z / T))', async () => {
     const image = randomImage(64, 3);
     const [plain] = await engine.classify([image]);
-    const hotDir = path.join(dir, 'hot');
-    await writeTinyTestModelPackage(hotDir);
-    const cardFile = path.join(hotDir, MODEL_CARD_JSON);
-    await fs.writeFile(
-      cardFile,
-      JSON.stringify({ ...JSON.parse(await fs.readFile(cardFile, 'utf8')), temperature: 2 }),
-    );
+    const hotDir = await packageWithCard('hot', { temperature: 2 });
     const hot = await createTfjsEngine(hotDir, { backend: 'wasm', logger: { info: () => undefined } });
     const [scaled] = await hot.classify([image]);
     await hot.dispose();
@@ -85,6 +99,42 @@ describe('tfjs engine (wasm backend, threads)', () => {
     const sum = logits.reduce((a, z) => a + Math.exp(z), 0);
     scaled.probabilities.forEach((p, i) => expect(p).toBeCloseTo(Math.exp(logits[i]) / sum, 5));
     expect(scaled.classIndex).toBe(plain.classIndex);
+  });
+
+  it('with hflip test-time augmentation: softmax of the mean logits of the image and its mirror, over T', async () => {
+    // Noise on a sawtooth rising slowly to the right and falling sharply: its mirror looks different to the network.
+    const images = [6, 7].map((seed) =>
+      randomImage(64, seed).map((v, j) => 0.2 * v + (Math.floor(j / 3) % 8) / 4 - 0.9),
+    );
+    const ttaDir = await packageWithCard('tta', { testTimeAugmentation: 'hflip', temperature: 1.7 });
+    const tta = await createTfjsEngine(ttaDir, { backend: 'wasm', logger: { info: () => undefined } });
+    const results = await tta.classify(images);
+    const tensors = tf.memory().numTensors;
+    await tta.classify(images);
+    expect(tf.memory().numTensors).toBe(tensors);
+    await tta.dispose();
+    // The plain engine (T = 1) gives log p = z up to a per-row constant, for the image and for its mirror.
+    const plain = await engine.classify(images);
+    const plainMirrored = await engine.classify(images.map((image) => mirrored(image, 64)));
+    results.forEach((result, i) => {
+      const expected = softmax(
+        plain[i].probabilities.map((p, k) => (Math.log(p) + Math.log(plainMirrored[i].probabilities[k])) / 2 / 1.7),
+      );
+      result.probabilities.forEach((p, k) => expect(p).toBeCloseTo(expected[k], 6));
+      expect(result.confidence).toBe(Math.max(...result.probabilities));
+      // The image alone at the same temperature gives other probabilities (2e-3 apart for this near-uniform net).
+      const alone = softmax(plain[i].probabilities.map((p) => Math.log(p) / 1.7));
+      expect(Math.max(...alone.map((p, k) => Math.abs(p - result.probabilities[k])))).toBeGreaterThan(5e-4);
+    });
+  });
+
+  it('refuses a card with an unknown test-time augmentation', async () => {
+    const vflip = await packageWithCard('vflip', { testTimeAugmentation: 'vflip' });
+    const opening = createTfjsEngine(vflip, { backend: 'wasm', logger: { info: () => undefined } });
+    await expect(opening).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('"testTimeAugmentation" must be one of hflip'),
+    });
   });
 
   it('rejects an input of the wrong size with a clear error', async () => {

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import pino from 'pino';
 import { XrayError } from '@xray/shared';
-import { joinBatch, toClassification } from '../classification';
+import {
+  calibratedSoftmax,
+  joinBatch,
+  meanOverViews,
+  toClassification,
+  viewsPerImage,
+  withTestTimeViews,
+} from '../classification';
 import type { Classification, GradCamMap, InferenceEngine, EngineInfo } from '../engine';
 import type { ModelCard } from '../model-card';
 import { type OodModel, oodResult, readOodModel } from '../ood/ood-model';
@@ -95,18 +102,24 @@ export class TfjsEngine implements InferenceEngine {
 
   async classify(batch: Float32Array[]): Promise<Classification[]> {
     if (batch.length === 0) return [];
-    const [probabilities, features] = tf.tidy(() => {
-      const input = this.toTensor(batch);
-      if (!this.withFeatures) return [this.calibrated(this.model.predict(input) as tf.Tensor2D)];
-      const [scores, pooled] = this.withFeatures.predict(input) as tf.Tensor2D[];
-      return [this.calibrated(scores), pooled];
+    const views = viewsPerImage(this.card);
+    const [scores, features] = tf.tidy(() => {
+      const input = this.toTensor(withTestTimeViews(batch, this.card));
+      const [probabilities, pooled] = this.withFeatures
+        ? (this.withFeatures.predict(input) as tf.Tensor2D[])
+        : [this.model.predict(input) as tf.Tensor2D];
+      // With several views, their logits are averaged before the temperature: log p is z up to a per-row constant.
+      return [views === 1 ? this.calibrated(probabilities) : tf.log(tf.maximum(probabilities, 1e-30)), pooled];
     });
-    const rows = (await probabilities.array()) as number[][];
+    const rows = (await scores.array()) as number[][];
     const featureRows = features ? ((await features.array()) as number[][]) : undefined;
-    tf.dispose([probabilities, features]);
-    return rows.map((row, i) => {
+    tf.dispose([scores, features]);
+    const probabilities =
+      views === 1 ? rows : meanOverViews(rows, views).map((logits) => calibratedSoftmax(logits, this.card.temperature));
+    return probabilities.map((row, i) => {
       const classification = toClassification(row, this.card);
-      if (this.ood && featureRows) classification.ood = oodResult(this.ood, featureRows[i]);
+      // The OOD threshold was calibrated on unmirrored images: score the image's own features.
+      if (this.ood && featureRows) classification.ood = oodResult(this.ood, featureRows[i * views]);
       return classification;
     });
   }

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
 import {
   createEngine,
@@ -13,7 +14,7 @@ import {
   saveModelPackage,
 } from '@xray/ml';
 import { exportOnnxPackage } from './package-export';
-import { countingSource } from '@xray/ml/testing';
+import { countingSource, writeTinyTestModelPackage } from '@xray/ml/testing';
 import { testImage, tinyMobileNet } from '../../testing/onnx/models';
 
 const silent = { info: () => undefined };
@@ -33,6 +34,18 @@ async function writePackage(dir: string, seed = 1): Promise<void> {
     temperature: 1.7,
   });
   model.dispose();
+}
+
+/** The image mirrored left-right by tfjs itself (independent of the engines' mirroring). */
+function mirrored(image: Float32Array): Float32Array {
+  const size = Math.sqrt(image.length / 3);
+  return tf.tidy(() => tf.reverse(tf.tensor3d(image, [size, size, 3]), 1).dataSync() as Float32Array);
+}
+
+function softmax(logits: number[]): number[] {
+  const exp = logits.map((z) => Math.exp(z - Math.max(...logits)));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / sum);
 }
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -163,6 +176,76 @@ describe('ONNX Runtime engine', () => {
       await tfjsOnly.dispose();
     } finally {
       fs.rmSync(stale, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('hflip test-time augmentation in both engines', () => {
+  let dir: string;
+  let card: ModelCard;
+  let plain: InferenceEngine;
+  const TEMPERATURE = 1.7;
+  // The ml fixture net: this file's tiny MobileNet barely tells an image from its mirror (1e-6 apart).
+  const images = [0, 1, 2].map((seed) =>
+    Float32Array.from(
+      { length: 32 * 32 * 3 },
+      (_, j) => (Math.floor(j / 3) % 8) / 4 - 0.9 + 0.1 * Math.sin(j * (seed + 1) * 12.9898),
+    ),
+  );
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-onnx-tta-'));
+    await writeTinyTestModelPackage(dir, { inputSize: 32, labels: LABELS });
+    card = { ...(await exportOnnxPackage(dir)), temperature: TEMPERATURE };
+    plain = await createOnnxEngine(dir, { card, logger: silent });
+  });
+
+  afterAll(async () => {
+    await plain?.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives softmax of the mean logits of the image and its mirror over T, the same in ONNX Runtime and tfjs', async () => {
+    const tta: ModelCard = { ...card, testTimeAugmentation: 'hflip' };
+    // maxBatch 1 and 3 split an image from its mirror on the way: the result must not change.
+    const engines = await Promise.all([
+      createOnnxEngine(dir, { card: tta, logger: silent }),
+      createTfjsEngine(dir, { card: tta, backend: 'cpu', logger: silent }),
+      createOnnxEngine(dir, { card: tta, maxBatch: 1, logger: silent }),
+      createOnnxEngine(dir, { card: tta, maxBatch: 3, logger: silent }),
+    ]);
+    try {
+      const [onnx, tfjs, ...split] = await Promise.all(engines.map((engine) => engine.classify(images)));
+      // The plain engine gives log p = z / T up to a per-row constant, for each image and for its mirror.
+      const alone = await plain.classify(images);
+      const mirror = await plain.classify(images.map(mirrored));
+      onnx.forEach((result, i) => {
+        const expected = softmax(
+          alone[i].probabilities.map((p, k) => (Math.log(p) + Math.log(mirror[i].probabilities[k])) / 2),
+        );
+        expect(maxDiff(result.probabilities, expected)).toBeLessThan(1e-6);
+        expect(maxDiff(result.probabilities, alone[i].probabilities)).toBeGreaterThan(1e-3);
+        expect(maxDiff(tfjs[i].probabilities, result.probabilities)).toBeLessThan(1e-5);
+        for (const other of split) expect(maxDiff(other[i].probabilities, result.probabilities)).toBeLessThan(1e-6);
+      });
+    } finally {
+      await Promise.all(engines.map((engine) => engine.dispose()));
+    }
+  });
+
+  it('refuses a card with an unknown test-time augmentation', async () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-onnx-vflip-'));
+    try {
+      fs.cpSync(dir, copy, { recursive: true });
+      const cardFile = path.join(copy, MODEL_CARD_JSON);
+      const onDisk = JSON.parse(fs.readFileSync(cardFile, 'utf8')) as ModelCard;
+      fs.writeFileSync(cardFile, JSON.stringify({ ...onDisk, testTimeAugmentation: 'vflip' }));
+      await expect(createOnnxEngine(copy, { logger: silent })).rejects.toMatchObject({
+        code: 'MODEL_INVALID',
+        message: expect.stringContaining('"testTimeAugmentation" must be one of hflip'),
+      });
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
     }
   });
 });

@@ -9,7 +9,9 @@ import {
   createTfjsEngine,
   loadModelPackage,
   MODEL_CARD_JSON,
+  type ModelCard,
   oodScore,
+  readModelCard,
   saveModelPackage,
 } from '@xray/ml';
 import { exportOnnxPackage } from './package-export';
@@ -109,6 +111,38 @@ describe('out-of-distribution warning in both engines', () => {
     } finally {
       await tfjs.dispose();
       await onnx.dispose();
+    }
+  });
+
+  it('scores the image alone under hflip test-time augmentation (the threshold was calibrated on such images)', async () => {
+    const card: ModelCard = { ...(await readModelCard(dir)), testTimeAugmentation: 'hflip' };
+    const engines = await Promise.all([
+      createTfjsEngine(dir, { backend: 'cpu', logger: silent }),
+      createTfjsEngine(dir, { card, backend: 'cpu', logger: silent }),
+      createOnnxEngine(dir, { logger: silent }),
+      createOnnxEngine(dir, { card, logger: silent }),
+    ]);
+    try {
+      const inputs = await images(4, 103);
+      const mirrors = inputs.map((x) =>
+        tf.tidy(() => tf.reverse(tf.tensor3d(x, [SIZE, SIZE, 3]), 1).dataSync() as Float32Array),
+      );
+      for (const [plain, tta] of [engines.slice(0, 2), engines.slice(2)]) {
+        const [alone, mirrored, augmented] = await Promise.all([
+          plain.classify(inputs),
+          plain.classify(mirrors),
+          tta.classify(inputs),
+        ]);
+        augmented.forEach((result, i) => {
+          expect(result.probabilities).not.toEqual(alone[i].probabilities); // the mirror did count for the class
+          const score = alone[i].ood?.score ?? NaN;
+          expect(Math.abs((result.ood?.score ?? NaN) - score)).toBeLessThan(1e-4 * score);
+          // The mirror's score is another (by over 1 %), so the check above tells the two apart.
+          expect(Math.abs((mirrored[i].ood?.score ?? NaN) - score)).toBeGreaterThan(1e-2 * score);
+        });
+      }
+    } finally {
+      await Promise.all(engines.map((engine) => engine.dispose()));
     }
   });
 

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { PreprocessingSpec } from '@xray/shared';
+import { mirrorHorizontally } from '@xray/ml';
 import { type AugmentationConfig, augmentImage } from './augment';
 import { drawPhotometric, type PhotometricParams } from './photometric';
 import { deriveSeed, seededRandom } from './random';
@@ -41,6 +42,8 @@ export interface FeatureSource {
   preprocess: Preprocess;
   /** Folder for cached features (outside git, e.g. var/features); none = no cache. */
   cacheDir?: string;
+  /** Copy 0 is the image mirrored left-right (the second view of flip test-time augmentation). */
+  mirrored?: boolean;
   batchSize?: number;
 }
 
@@ -128,6 +131,7 @@ function cacheKey(source: FeatureSource): string {
     augmentation: source.augmentation,
     // Photometric changes moved from the model input to the decoded rendering: older caches differ.
     photometricOn: 'rendering',
+    ...(source.mirrored ? { mirrored: true } : {}),
     seed: source.seed,
   });
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);

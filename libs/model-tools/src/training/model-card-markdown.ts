@@ -60,6 +60,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\`${card.preprocessing.rendering === 'equalized' ? ', then global histogram equalisation of the grey levels' : ''} (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
     `- Grad-CAM++ target layer: \`${card.gradcam.targetLayer}\`.`,
     `- Calibration: softmax temperature ${card.temperature?.toFixed(3) ?? '1'} fitted on the validation split (minimum NLL). Bands: green > ${card.bands.green}, orange >= ${card.bands.orange}, red below.`,
+    ...(card.testTimeAugmentation === 'hflip'
+      ? [
+          '- Test-time augmentation: class scores averaged (in logit space) over the image and its left-right mirror, as in the temperature fit and the validation figures below (early stopping used the image alone).',
+        ]
+      : []),
     ...input.attribution.map((line) => `- ${line}`),
     '',
     '## Data and split',

@@ -2,10 +2,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type BandThresholds, DEFAULT_BAND_THRESHOLDS, type PreprocessingSpec, XrayError } from '@xray/shared';
+import { calibratedSoftmax, type TestTimeAugmentation } from '@xray/ml';
 import { type AugmentationConfig, DEFAULT_AUGMENTATION } from './augment';
 import { fitTemperature, applyTemperature } from './calibration';
 import { readLabelsCsv, type LabelledImage } from './dataset';
-import { extractFeatures, featureExtractor, type Preprocess } from './features';
+import { extractFeatures, featureExtractor, type FeatureSource, type Preprocess } from './features';
 import {
   backboneTop,
   type BackboneTop,
@@ -45,6 +46,8 @@ export interface TrainingConfig {
   bands: BandThresholds;
   /** Also fine-tune the backbone from this layer to the cut layer, after fitting the head (none = frozen backbone). */
   fineTune?: FineTuneConfig;
+  /** Served with flip test-time augmentation: the temperature and validation figures are measured that way too. */
+  testTimeAugmentation?: TestTimeAugmentation;
 }
 
 export const DEFAULT_TRAINING: TrainingConfig = {
@@ -123,16 +126,7 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
     labels: validationLabels,
   });
   const headDone = fit.headDone;
-  const raw = top
-    ? await predictTop(
-        top,
-        fit.head,
-        split.validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)),
-      )
-    : await predictHead(
-        fit.head,
-        split.validation.map((image) => featuresOf(image.file)[0]),
-      );
+  const raw = await validationPredictions(input, top, fit.head, split.validation, cached, featuresOf);
   const temperature = fitTemperature(raw, validationLabels);
   const uncalibrated = evaluatePredictions(raw, validationLabels, labels, config.bands);
   const calibrated = evaluatePredictions(
@@ -241,6 +235,51 @@ function classCounts(images: LabelledImage[], numClasses: number): number[] {
 }
 
 /**
+ * Class probabilities of the validation images from the trained head (and top); with flip test-time
+ * augmentation, averaged in log space with those of the mirrored images, as the engines serve them.
+ */
+async function validationPredictions(
+  input: TrainingInput,
+  top: BackboneTop | undefined,
+  head: tf.LayersModel,
+  validation: LabelledImage[],
+  cached: Map<string, Float32Array[]>,
+  featuresOf: (file: string) => Float32Array[],
+): Promise<Float32Array[]> {
+  const predict = async (activations: Float32Array[], pooled: Float32Array[]) =>
+    top ? predictTop(top, head, activations) : predictHead(head, pooled);
+  const plain = await predict(
+    validation.map((image) => cached.get(image.file)?.[0] ?? new Float32Array(0)),
+    validation.map((image) => featuresOf(image.file)[0]),
+  );
+  if (input.config.testTimeAugmentation !== 'hflip') return plain;
+  const mirrored = await extractFeatures(
+    { ...featureSource(input, top), mirrored: true },
+    validation.map((image) => ({ file: image.file, copies: 1 })),
+  );
+  const mirroredActivations = validation.map((image) => mirrored.get(image.file)?.[0] ?? new Float32Array(0));
+  const mirroredPredictions = await predict(mirroredActivations, mirroredActivations);
+  return plain.map((p, i) => {
+    const logits = Array.from(p, (value, k) => (Math.log(Math.max(value, 1e-30)) + Math.log(Math.max(mirroredPredictions[i][k], 1e-30))) / 2);
+    return Float32Array.from(calibratedSoftmax(logits));
+  });
+}
+
+function featureSource(input: TrainingInput, top: BackboneTop | undefined): FeatureSource {
+  const { config } = input;
+  return {
+    backboneId: top ? `${input.backbone.id}#input-of:${config.fineTune?.fromLayer}` : input.backbone.id,
+    extractor: top ? top.extractor : featureExtractor(input.backbone.model, input.backbone.layer),
+    spec: input.backbone.spec,
+    augmentation: config.augmentation,
+    seed: config.seed,
+    readImage: (file) => readFile(join(input.imagesDir, file)),
+    preprocess: input.preprocess,
+    cacheDir: input.cacheDir,
+  };
+}
+
+/**
  * Backbone outputs of every training copy and validation image, computed once (cached): with
  * fine-tuning, the activations where the trained top starts (plus their pooled top outputs);
  * otherwise the pooled cut-layer features.
@@ -251,16 +290,7 @@ async function prepareFeatures(input: TrainingInput, train: LabelledImage[], val
     ? backboneTop(input.backbone.model, config.fineTune.fromLayer, input.backbone.layer)
     : undefined;
   const cached = await extractFeatures(
-    {
-      backboneId: top ? `${input.backbone.id}#input-of:${config.fineTune?.fromLayer}` : input.backbone.id,
-      extractor: top ? top.extractor : featureExtractor(input.backbone.model, input.backbone.layer),
-      spec: input.backbone.spec,
-      augmentation: config.augmentation,
-      seed: config.seed,
-      readImage: (file) => readFile(join(input.imagesDir, file)),
-      preprocess: input.preprocess,
-      cacheDir: input.cacheDir,
-    },
+    featureSource(input, top),
     [
       ...train.map((image) => ({ file: image.file, copies: 1 + config.augmentedCopies })),
       ...validation.map((image) => ({ file: image.file, copies: 1 })),
