@@ -11,8 +11,8 @@ const MODEL_DIR = join(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
 
 /**
  * The shipped model on its own validation patients, through `xray evaluate` (the serving path):
- * it must reproduce what training measured on the same images, which checks that training and
- * serving preprocess alike, and stay far above chance.
+ * a split-run package must reproduce what training measured on the same images, which checks that
+ * training and serving preprocess alike; one trained on every image must do at least as well.
  */
 async function evaluateJson(args: string[]): Promise<any> {
   const chunks: string[] = [];
@@ -74,13 +74,20 @@ describeWithShared(
       ).validation;
       expect(report.images.evaluated).toBe(validation.length);
       expect(report.metrics.top1Accuracy).toBeGreaterThan(0.85);
-      expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
-      expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
       expect(report.intervals.patients).toBe(recorded.intervals.patients);
       expect(report.robustness).toBeUndefined();
+      expect(report.outOfDistribution.share).toBeLessThanOrEqual(0.02);
+      if (card.training?.allImages) {
+        // Trained on every image, these patients included: at least what the split run measured on them
+        // (the serving path equals training's is checked on the split run in train-evaluate.spec.ts).
+        expect(report.metrics.top1Accuracy).toBeGreaterThanOrEqual(recorded.top1Accuracy);
+        expect(report.metrics.macroRecall).toBeGreaterThanOrEqual(recorded.macroRecall);
+        return;
+      }
+      expect(Math.abs(report.metrics.top1Accuracy - recorded.top1Accuracy)).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(report.metrics.macroRecall - recorded.macroRecall)).toBeLessThanOrEqual(0.03);
       // The threshold was calibrated on these images: about 1 % above it, as the card says.
       expect(report.outOfDistribution.share).toBeCloseTo(card.ood?.fit.validationShareAbove ?? NaN, 2);
-      expect(report.outOfDistribution.share).toBeLessThanOrEqual(0.02);
       expect(Math.abs(report.intervals.top1Accuracy.low - recorded.intervals.top1Accuracy.low)).toBeLessThanOrEqual(
         0.01,
       );

@@ -96,9 +96,11 @@ export async function extractFeatures(
       }
       bytes ??= await source.readImage(request.file);
       const input =
-        copy === 0
-          ? await source.preprocess(bytes, source.spec)
-          : await augmentedCopy(source, bytes, `${request.file}#${copy}`);
+        copy > 0
+          ? await augmentedCopy(source, bytes, `${request.file}#${copy}`)
+          : source.mirrored
+            ? mirrorHorizontally(await source.preprocess(bytes, source.spec), source.spec)
+            : await source.preprocess(bytes, source.spec);
       pending.push({ file: request.file, copy, input, copies });
       if (pending.length >= batchSize) await flush();
     }
