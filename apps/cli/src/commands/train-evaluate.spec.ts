@@ -280,7 +280,16 @@ describe('xray train + xray evaluate (generated data)', () => {
       [rows[0], ...rows.slice(1).filter((row) => validation.has(row.split(',')[0]))].join('\n'),
     );
     const served = JSON.parse(
-      await runCli(['evaluate', '--images', dir, '--labels', join(dir, 'validation.csv'), '--model', splitOut, '--json']),
+      await runCli([
+        'evaluate',
+        '--images',
+        dir,
+        '--labels',
+        join(dir, 'validation.csv'),
+        '--model',
+        splitOut,
+        '--json',
+      ]),
     );
     const figures = split.card.metrics?.validation as { nll: number; top1Accuracy: number };
     expect(served.metrics.top1Accuracy).toBe(figures.top1Accuracy);

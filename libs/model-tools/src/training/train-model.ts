@@ -260,7 +260,10 @@ async function validationPredictions(
   const mirroredActivations = validation.map((image) => mirrored.get(image.file)?.[0] ?? new Float32Array(0));
   const mirroredPredictions = await predict(mirroredActivations, mirroredActivations);
   return plain.map((p, i) => {
-    const logits = Array.from(p, (value, k) => (Math.log(Math.max(value, 1e-30)) + Math.log(Math.max(mirroredPredictions[i][k], 1e-30))) / 2);
+    const logits = Array.from(
+      p,
+      (value, k) => (Math.log(Math.max(value, 1e-30)) + Math.log(Math.max(mirroredPredictions[i][k], 1e-30))) / 2,
+    );
     return Float32Array.from(calibratedSoftmax(logits));
   });
 }
