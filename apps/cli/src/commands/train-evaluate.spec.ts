@@ -171,8 +171,9 @@ describe('xray train + xray evaluate (generated data)', () => {
     ]);
     const card = JSON.parse(await readFile(join(out, 'model-card.json'), 'utf8'));
     expect(card.training.augmentation.photometric).toMatchObject({ voiProbability: 0.5, gamma: 0.3, contrast: 0.1 });
-    // Other copies, so other cached features: a second cache folder beside the first test's.
-    expect(await readdir(join(dir, 'cache'))).toHaveLength(2);
+    // Other copies, so other cached features: a folder beside the first test's two (its images, and
+    // the mirrored validation images of its flip test-time augmentation).
+    expect(await readdir(join(dir, 'cache'))).toHaveLength(3);
     expect(await readFile(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/photometric: the plain min-max or/);
   }, 60_000);
 
