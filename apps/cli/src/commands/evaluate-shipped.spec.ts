@@ -109,6 +109,6 @@ describeWithShared(
       expect(report.robustness.labelKept).toBeGreaterThanOrEqual(0);
       expect(report.robustness.meanConfidenceChange).toBeGreaterThan(0);
       expect(report.metrics.perClass[3]).toMatchObject({ label: 'Chest', support: 2, recall: 1 });
-    }, 180_000);
+    }, 300_000);
   },
 );

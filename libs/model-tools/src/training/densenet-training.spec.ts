@@ -76,7 +76,12 @@ describe('DenseNet201 (the seed architecture) as a user-supplied backbone', () =
       onEvent: (event) => event.phase === 'epoch' && epochs.push(event.epoch),
     });
     expect(epochs).toEqual([1]);
-    expect(result.split).toEqual({ trainImages: 4, validationImages: 4, trainPatients: 4, validationPatients: 4 });
+    expect(result.split).toMatchObject({
+      trainImages: 4,
+      validationImages: 4,
+      trainPatients: 4,
+      validationPatients: 4,
+    });
     expect(result.temperature).toBeGreaterThan(0);
     expect(result.model.getLayer('head_dense').getWeights()[0].shape).toEqual([
       backbone.model.getLayer('relu').outputShape[3],
