@@ -5,7 +5,7 @@ import { readModelCard } from '@xray/ml';
 import { groupedSplit, parseLabelsCsv } from '@xray/model-tools';
 import { BODY_PART_LABELS } from '@xray/shared';
 import { describeWithShared, sharedPath } from '@xray/testing';
-import { buildProgram } from '../main';
+import { runCli } from '../testing/run-cli';
 
 const MODEL_DIR = join(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
 
@@ -15,20 +15,7 @@ const MODEL_DIR = join(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
  * training and serving preprocess alike; one trained on every image must do at least as well.
  */
 async function evaluateJson(args: string[]): Promise<any> {
-  const chunks: string[] = [];
-  const write = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0);
-  const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'xray', 'evaluate', '--model', MODEL_DIR, '--json', ...args]);
-  } finally {
-    write.mockRestore();
-    log.mockRestore();
-  }
-  return JSON.parse(chunks.join(''));
+  return JSON.parse(await runCli(['evaluate', '--model', MODEL_DIR, '--json', ...args]));
 }
 
 describeWithShared(

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeWithShared, sharedPath } from '@xray/testing';
-import { buildProgram } from '../main';
+import { runCli } from '../testing/run-cli';
 
 const MODEL_DIR = join(__dirname, '..', '..', '..', '..', 'models', 'bodypart');
 /** Photos and drawings that no radiograph model has seen: the Debian package python3-skimage (CI installs it). */
@@ -18,25 +18,15 @@ interface ClassifyLine {
 
 /** `xray classify --json` on the shipped model (ENGINE=auto: the ONNX graph). */
 async function classify(files: string[]): Promise<ClassifyLine[]> {
-  const chunks: string[] = [];
-  const write = jest
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0);
-  const log = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    await buildProgram()
-      .exitOverride()
-      .parseAsync(['node', 'xray', 'classify', '--model', MODEL_DIR, '--json', ...files]);
+    const printed = await runCli(['classify', '--model', MODEL_DIR, '--json', ...files]);
+    return printed
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ClassifyLine);
   } finally {
-    write.mockRestore();
-    log.mockRestore();
     process.exitCode = undefined; // files that fail to decode set it; they are counted below
   }
-  return chunks
-    .join('')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as ClassifyLine);
 }
 
 const flaggedShare = (lines: ClassifyLine[]) =>

@@ -284,16 +284,9 @@ export function register(program: Command): void {
         ...card,
         metrics: { validation: { ...(card.metrics?.validation as object), robustness } },
       });
-      await writePackageRecords(splitOut, withRobustness(splitCard), result, options, {
-        seconds,
-        backend,
-        history: {
-          history: result.history,
-          fineTuneStart: result.fineTuning?.start,
-          fineTuneHistory: result.fineTuning?.history,
-        },
-      });
+      const run = { config, backend, seconds };
       let shipped = { card: withRobustness(splitCard), dir: splitOut };
+      await writePackageRecords(splitOut, shipped.card, result, options, run);
       if (options.allImages) {
         const epochs = { head: result.bestEpoch, fineTune: result.fineTuning?.bestEpoch ?? 0 };
         process.stderr.write(
@@ -337,15 +330,7 @@ export function register(program: Command): void {
         seconds.allImages = all.seconds.total;
         seconds.allImagesOod = (Date.now() - started) / 1000;
         shipped = { card: withRobustness(card), dir: options.out };
-        await writePackageRecords(options.out, shipped.card, result, options, {
-          seconds,
-          backend,
-          history: {
-            history: result.history,
-            fineTuneStart: result.fineTuning?.start,
-            fineTuneHistory: result.fineTuning?.history,
-          },
-        });
+        await writePackageRecords(options.out, shipped.card, result, options, run);
       }
       const v = result.validation;
       process.stdout.write(
@@ -504,13 +489,13 @@ async function writePackageRecords(
   card: ModelCard,
   result: TrainingResult,
   options: TrainOptions,
-  run: { seconds: Record<string, number>; backend: { backend: string; threads: number }; history: object },
+  run: { config: TrainingConfig; seconds: Record<string, number>; backend: { backend: string; threads: number } },
 ): Promise<void> {
   const seconds = { ...run.seconds, total: totalSeconds(run.seconds) };
   await writeFile(join(dir, MODEL_CARD_JSON), `${JSON.stringify(card, null, 2)}\n`);
   await writeFile(
     join(dir, 'training.json'),
-    `${JSON.stringify({ options, config: trainingConfig(options), backend: run.backend, split: { ...result.split, validationFiles: undefined }, ...run.history, seconds }, null, 2)}\n`,
+    `${JSON.stringify({ options, config: run.config, backend: run.backend, split: { ...result.split, validationFiles: undefined }, history: result.history, fineTuneStart: result.fineTuning?.start, fineTuneHistory: result.fineTuning?.history, seconds }, null, 2)}\n`,
   );
   await writeFile(
     join(dir, 'metrics.json'),
