@@ -392,6 +392,32 @@ describe('toModelInput', () => {
     expect(Array.from(await toModelInput(changed, spec))).not.toEqual(Array.from(plain));
   });
 
+  it('low-passes the resized input when the spec asks: pixel noise damped, flat regions kept', async () => {
+    const size = 32;
+    let state = 7;
+    const noisy = Uint8Array.from({ length: size * size }, () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return 128 + (state % 41) - 20;
+    });
+    const image = { ...white, width: size, height: size, pixels: noisy };
+    const spec = { width: size, height: size, channels: 1, normalization: 'zero1', resize: 'stretch' } as const;
+    const spread = (values: Float32Array): number => {
+      const mean = values.reduce((sum, v) => sum + v, 0) / values.length;
+      return Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length);
+    };
+    const plain = await toModelInput(image, spec);
+    const smoothed = await toModelInput(image, { ...spec, lowPassSigma: 1 });
+    expect(spread(smoothed)).toBeLessThan(spread(plain) / 2.5);
+    const flat = await toModelInput(
+      { ...white, width: size, height: size, pixels: new Uint8Array(size * size).fill(90) },
+      {
+        ...spec,
+        lowPassSigma: 1,
+      },
+    );
+    for (const v of flat) expect(v).toBeCloseTo(90 / 255, 5);
+  });
+
   it('equalizes levels to their cumulative share, darkest present level at 0', () => {
     expect(Array.from(equalizeHistogram(Uint8Array.from([10, 10, 20, 30])))).toEqual([0, 0, 128, 255]);
     expect(Array.from(equalizeHistogram(new Uint8Array(4).fill(7)))).toEqual([0, 0, 0, 0]);

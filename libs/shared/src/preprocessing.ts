@@ -23,7 +23,15 @@ export interface PreprocessingSpec {
   resize: ResizeMode;
   /** Absent = `as-decoded` (packages from before the option). */
   rendering?: Rendering;
+  /**
+   * Gaussian blur sigma (pixels of the model input) applied after the resize: damps pixel noise,
+   * which ImageNet backbones amplify, so a noisier detector does not flip the label. Absent = none.
+   */
+  lowPassSigma?: number;
 }
+
+/** The range `lowPassSigma` may take (sharp's Gaussian blur starts at 0.3). */
+export const LOW_PASS_SIGMA_RANGE = { min: 0.3, max: 5 } as const;
 
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 

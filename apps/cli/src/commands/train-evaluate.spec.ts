@@ -238,7 +238,7 @@ describe('xray train + xray evaluate (generated data)', () => {
       ...['--backbone', join(dir, 'backbone'), '--layer', 'conv2_relu', '--augmented-copies', '1'],
       ...['--epochs', '30', '--learning-rate', '0.1', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3'],
       ...['--fine-tune-from', 'conv2', '--fine-tune-epochs', '2', '--fine-tune-learning-rate', '0.01'],
-      ...['--rendering', 'equalized', '--test-time-augmentation', 'hflip'],
+      ...['--rendering', 'equalized', '--low-pass-sigma', '0.8', '--test-time-augmentation', 'hflip'],
       ...['--all-images', '--split-out', splitOut, '--out', out],
     ]);
     expect(summary).toMatch(/^.*all-images: .* split-run validation \(9 images, 3 patients\): top-1 [\d.]+%/);
@@ -253,7 +253,7 @@ describe('xray train + xray evaluate (generated data)', () => {
       splitRunWeightsSha256: split.card.weightsSha256,
     });
     expect(all.card.weightsSha256).not.toBe(split.card.weightsSha256);
-    expect(all.card.preprocessing.rendering).toBe('equalized');
+    expect(all.card.preprocessing).toMatchObject({ rendering: 'equalized', lowPassSigma: 0.8 });
     expect(all.card.testTimeAugmentation).toBe('hflip');
     // The figures, temperature and robustness are the split run's; the OOD model is refitted on all 30 images.
     expect(all.card.metrics).toEqual(split.card.metrics);
@@ -267,7 +267,7 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(split.card.ood?.fit.thresholdToMedianTrainingScore).toBeUndefined();
     const markdown = await readFile(join(out, 'MODEL_CARD.md'), 'utf8');
     expect(markdown).toMatch(/Shipped weights: trained on all 30 images \(10 patients\)/);
-    expect(markdown).toMatch(/then global histogram equalisation/);
+    expect(markdown).toMatch(/then a Gaussian blur of sigma 0.8 px .* then global histogram equalisation/);
     expect(markdown).toMatch(/Robustness .* label kept under all of them on [\d.]+ %/);
     split.model.dispose();
     all.model.dispose();
@@ -339,6 +339,12 @@ describe('xray train + xray evaluate (generated data)', () => {
         'many',
       ]),
     ).rejects.toThrow(/--epochs must be an integer/);
+    await expect(
+      runCli([
+        ...['train', '--images', dir, '--labels', join(dir, 'labels.csv'), '--backbone', join(dir, 'backbone')],
+        ...['--out', join(dir, 'never'), '--low-pass-sigma', '9'],
+      ]),
+    ).rejects.toThrow(/--low-pass-sigma must be at most 5/);
     await writeFile(join(dir, 'missing.csv'), 'file,Target,PatientID\nnope.png,3,x\n');
     await expect(
       runCli([

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs';
 import { type Command, Option } from 'commander';
-import { BODY_PART_LABELS, type Normalization, type Rendering, type ResizeMode, XrayError } from '@xray/shared';
+import {
+  BODY_PART_LABELS,
+  LOW_PASS_SIGMA_RANGE,
+  type Normalization,
+  type Rendering,
+  type ResizeMode,
+  XrayError,
+} from '@xray/shared';
 import {
   createTfjsEngine,
   initTfjsBackend,
@@ -51,6 +58,18 @@ export function numberOption(name: string, value: string, min: number, integer =
   return parsed;
 }
 
+function lowPassSigma(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const sigma = numberOption('low-pass-sigma', value, LOW_PASS_SIGMA_RANGE.min);
+  if (sigma > LOW_PASS_SIGMA_RANGE.max) {
+    throw new XrayError(
+      'VALIDATION_FAILED',
+      `--low-pass-sigma must be at most ${LOW_PASS_SIGMA_RANGE.max} (got ${value})`,
+    );
+  }
+  return sigma;
+}
+
 function trainingConfig(options: TrainOptions): TrainingConfig {
   return {
     ...DEFAULT_TRAINING,
@@ -93,6 +112,7 @@ interface TrainOptions {
   normalization: Normalization;
   resize: ResizeMode;
   rendering: Rendering;
+  lowPassSigma?: string;
   backboneName: string;
   name: string;
   modelVersion: string;
@@ -152,6 +172,10 @@ export function register(program: Command): void {
       )
         .choices(['as-decoded', 'equalized'])
         .default('as-decoded'),
+    )
+    .option(
+      '--low-pass-sigma <px>',
+      `Gaussian blur of the model input after the resize, sigma in input pixels (${LOW_PASS_SIGMA_RANGE.min}-${LOW_PASS_SIGMA_RANGE.max}): damps pixel noise so that a noisier detector does not flip the label`,
     )
     .option('--input-size <n>', 'run the (fully convolutional) backbone at this square input size instead of its own')
     .option('--backbone-name <text>', 'backbone description for the model card', 'pretrained backbone')
@@ -229,6 +253,7 @@ export function register(program: Command): void {
     .option('--split-out <dir>', 'with --all-images: where the split run writes its own package', 'var/split-run')
     .action(async (options: TrainOptions) => {
       const config = trainingConfig(options);
+      const lowPass = lowPassSigma(options.lowPassSigma);
       const backend = await initTfjsBackend({
         threads: options.threads ? numberOption('threads', options.threads, 1, true) : undefined,
       });
@@ -239,6 +264,7 @@ export function register(program: Command): void {
           normalization: options.normalization,
           resize: options.resize,
           rendering: options.rendering,
+          lowPassSigma: lowPass,
           name: options.backboneName,
           inputSize: options.inputSize ? numberOption('input-size', options.inputSize, 32, true) : undefined,
         });

@@ -8,12 +8,14 @@ import type { DecodedImage } from './types';
  * Resize (sharp, Lanczos-3 with antialiasing on downscale), as `spec.resize` says:
  * - `stretch`: the whole image scaled to width x height, aspect ratio not kept;
  * - `letterbox`: scaled to fit inside, aspect ratio kept, centred, borders black (0).
- * Then, with `spec.rendering` = `equalized`, global histogram equalisation of the resized rendering.
+ * Then, with `spec.lowPassSigma`, a Gaussian blur of that sigma (model-input pixels), and with
+ * `spec.rendering` = `equalized`, global histogram equalisation of the resized rendering.
  * Training and inference both go through this function, so they always agree.
  */
 export async function toModelInput(image: DecodedImage, spec: PreprocessingSpec): Promise<Float32Array> {
   const sized = await resizeGrey(image, spec.width, spec.height, spec.resize);
-  const resized = spec.rendering === 'equalized' ? equalizeHistogram(sized) : sized;
+  const smoothed = spec.lowPassSigma ? await blurGrey(sized, spec.width, spec.height, spec.lowPassSigma) : sized;
+  const resized = spec.rendering === 'equalized' ? equalizeHistogram(smoothed) : smoothed;
   const out = new Float32Array(spec.width * spec.height * spec.channels);
   for (let i = 0, o = 0; i < resized.length; i++) {
     for (let c = 0; c < spec.channels; c++, o++) out[o] = normalizePixel(spec.normalization, resized[i], c);
@@ -35,6 +37,16 @@ export async function resizeGrey(
     .toBuffer({ resolveWithObject: true });
   if (data.length !== width * height)
     throw new Error(`resize produced ${data.length} bytes for ${width}x${height} grey`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/** Gaussian blur of a grey image with sharp (borders mirrored); one byte per pixel. */
+async function blurGrey(grey: Uint8Array, width: number, height: number, sigma: number): Promise<Uint8Array> {
+  const data = await sharp(grey, { raw: { width, height, channels: 1 } })
+    .blur(sigma)
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { XrayError } from '@xray/shared';
+import { LOW_PASS_SIGMA_RANGE, XrayError } from '@xray/shared';
 import { type ModelCard, TEST_TIME_AUGMENTATIONS } from '../model-card';
 
 const NORMALIZATIONS = ['minus1to1', 'zero1', 'imagenet'];
@@ -32,6 +32,17 @@ export function parseModelCard(value: unknown): ModelCard {
     throw invalid(`"preprocessing.resize" must be one of ${RESIZE_MODES.join(', ')}`);
   if (p.rendering !== undefined && !RENDERINGS.includes(p.rendering))
     throw invalid(`"preprocessing.rendering" must be one of ${RENDERINGS.join(', ')}`);
+  if (
+    p.lowPassSigma !== undefined &&
+    !(
+      typeof p.lowPassSigma === 'number' &&
+      p.lowPassSigma >= LOW_PASS_SIGMA_RANGE.min &&
+      p.lowPassSigma <= LOW_PASS_SIGMA_RANGE.max
+    )
+  )
+    throw invalid(
+      `"preprocessing.lowPassSigma" must be a number from ${LOW_PASS_SIGMA_RANGE.min} to ${LOW_PASS_SIGMA_RANGE.max}`,
+    );
   if (!card.gradcam || typeof card.gradcam.targetLayer !== 'string' || !card.gradcam.targetLayer) {
     throw invalid('"gradcam.targetLayer" must name a layer');
   }

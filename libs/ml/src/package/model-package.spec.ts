@@ -89,6 +89,10 @@ describe('model packages', () => {
     await writeTinyTestModelPackage(dir);
     await editCard((card) => (card.bands = { green: 0.5, orange: 0.9 }));
     await expectInvalid(/bands/);
+
+    await writeTinyTestModelPackage(dir);
+    await editCard((card) => (card.preprocessing.lowPassSigma = 0.1));
+    await expectInvalid(/"preprocessing.lowPassSigma" must be a number from 0.3 to 5/);
   });
 
   it('says MODEL_NOT_FOUND for a missing package', async () => {

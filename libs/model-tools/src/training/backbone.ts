@@ -11,6 +11,8 @@ export interface TrainingBackboneOptions {
   resize: ResizeMode;
   /** Grey-level treatment after the resize (default: the decoded rendering as it is). */
   rendering?: Rendering;
+  /** Gaussian blur sigma (model-input pixels) after the resize; absent = none. */
+  lowPassSigma?: number;
   /** Human-readable origin for the card, e.g. 'nsfwjs 4.3.0 MobileNetV2 (MIT)'. */
   name: string;
   /** Square input size to rebuild a fully convolutional backbone at (default: the backbone's own). */
@@ -80,6 +82,7 @@ export async function backboneFromModel(
       normalization: options.normalization,
       resize: options.resize,
       ...(options.rendering && options.rendering !== 'as-decoded' ? { rendering: options.rendering } : {}),
+      ...(options.lowPassSigma ? { lowPassSigma: options.lowPassSigma } : {}),
     },
   };
 }

@@ -57,7 +57,7 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     '',
     '## Model',
     `- Architecture: ${card.architecture}; one TensorFlow.js LayersModel (backbone + head), weights sha256 \`${card.weightsSha256}\`.`,
-    `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\`${card.preprocessing.rendering === 'equalized' ? ', then global histogram equalisation of the grey levels' : ''} (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
+    `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\`${card.preprocessing.lowPassSigma ? `, then a Gaussian blur of sigma ${card.preprocessing.lowPassSigma} px (damps pixel noise)` : ''}${card.preprocessing.rendering === 'equalized' ? ', then global histogram equalisation of the grey levels' : ''} (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
     `- Grad-CAM++ target layer: \`${card.gradcam.targetLayer}\`.`,
     `- Calibration: softmax temperature ${card.temperature?.toFixed(3) ?? '1'} fitted on the validation split (minimum NLL). Bands: green > ${card.bands.green}, orange >= ${card.bands.orange}, red below.`,
     ...(card.testTimeAugmentation === 'hflip'
