@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { NativeCodecs, type Context } from 'dcmjs-codecs';
-import { XrayError } from '@xray/shared';
+import { seededRandom, XrayError } from '@xray/shared';
 import { decodeImage, decodeStoredFrame, detectFormat, equalizeHistogram, renderPng, toModelInput } from '../src';
 import { buildDicom, encodeDataSet, imageElements, UID, type Element } from './dicom-builder';
 import { compressedVariants, encodeFrame, nativeVariants, RAMP } from './sample-images';
@@ -394,11 +394,8 @@ describe('toModelInput', () => {
 
   it('low-passes the resized input when the spec asks: pixel noise damped, flat regions kept', async () => {
     const size = 32;
-    let state = 7;
-    const noisy = Uint8Array.from({ length: size * size }, () => {
-      state = (state * 1103515245 + 12345) % 2 ** 31;
-      return 128 + (state % 41) - 20;
-    });
+    const random = seededRandom(7);
+    const noisy = Uint8Array.from({ length: size * size }, () => 108 + Math.floor(41 * random()));
     const image = { ...white, width: size, height: size, pixels: noisy };
     const spec = { width: size, height: size, channels: 1, normalization: 'zero1', resize: 'stretch' } as const;
     const spread = (values: Float32Array): number => {
@@ -408,13 +405,8 @@ describe('toModelInput', () => {
     const plain = await toModelInput(image, spec);
     const smoothed = await toModelInput(image, { ...spec, lowPassSigma: 1 });
     expect(spread(smoothed)).toBeLessThan(spread(plain) / 2.5);
-    const flat = await toModelInput(
-      { ...white, width: size, height: size, pixels: new Uint8Array(size * size).fill(90) },
-      {
-        ...spec,
-        lowPassSigma: 1,
-      },
-    );
+    const flatImage = { ...white, width: size, height: size, pixels: new Uint8Array(size * size).fill(90) };
+    const flat = await toModelInput(flatImage, { ...spec, lowPassSigma: 1 });
     for (const v of flat) expect(v).toBeCloseTo(90 / 255, 5);
   });
 
