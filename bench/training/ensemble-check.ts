@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BODY_PART_LABELS } from '@xray/shared';
 import { decodeImage, toModelInput } from '@xray/imaging';
-import { initTfjsBackend } from '@xray/ml';
+import { calibratedSoftmax, initTfjsBackend } from '@xray/ml';
 import {
   bootstrapIntervals,
   DEFAULT_TRAINING,
@@ -47,7 +47,9 @@ async function main(): Promise<void> {
   const imagesDir = sharedPath('data/unifesp/images');
   const labelsCsv = sharedPath('data/unifesp/labels.csv');
   const rows = new Map((await readLabelsCsv(labelsCsv, 22)).map((row) => [row.file, row]));
-  const logScores: Float32Array[][] = [];
+  const logOf = (p: ArrayLike<number>) => Array.from(p, (value) => Math.log(Math.max(value, 1e-30)));
+  // Per candidate, each validation image's calibrated probabilities.
+  const calibrated: number[][][] = [];
   let files: string[] = [];
   for (const candidate of CANDIDATES) {
     const backbone = await loadTrainingBackbone(candidate.source, candidate.options);
@@ -62,32 +64,25 @@ async function main(): Promise<void> {
     });
     files = result.split.validationFiles;
     const spec = backbone.spec;
-    const scores: Float32Array[] = [];
+    const scores: number[][] = [];
     for (const file of files) {
       const input = await toModelInput(await decodeImage(new Uint8Array(await readFile(join(imagesDir, file)))), spec);
-      const output = tf.tidy(() => {
-        const probabilities = result.model.predict(
-          tf.tensor4d(input, [1, spec.height, spec.width, spec.channels]),
-        ) as tf.Tensor;
-        return tf.logSoftmax(tf.log(probabilities).div(result.temperature)).dataSync() as Float32Array;
-      });
-      scores.push(Float32Array.from(output));
+      const output = tf.tidy(() =>
+        (result.model.predict(tf.tensor4d(input, [1, spec.height, spec.width, spec.channels])) as tf.Tensor).dataSync(),
+      );
+      scores.push(calibratedSoftmax(logOf(output), result.temperature));
     }
-    logScores.push(scores);
-    report(
-      candidate.options.name,
-      scores.map((s) => s.map(Math.exp)),
-    );
+    calibrated.push(scores);
+    report(candidate.options.name, scores);
     result.model.dispose();
   }
   const ensemble = files.map((_, i) => {
-    const mean = logScores[0][i].map((v, k) => (v + logScores[1][i][k]) / 2);
-    const total = mean.reduce((sum, v) => sum + Math.exp(v), 0);
-    return mean.map((v) => Math.exp(v) / total);
+    const [first, second] = calibrated.map((scores) => logOf(scores[i]));
+    return calibratedSoftmax(first.map((value, k) => (value + second[k]) / 2));
   });
   report('ensemble (mean log-probability)', ensemble);
 
-  function report(name: string, probabilities: Float32Array[]): void {
+  function report(name: string, probabilities: number[][]): void {
     const labels = files.map((file) => rows.get(file)!.labels);
     const metrics = evaluatePredictions(probabilities, labels, BODY_PART_LABELS, { green: 0.9, orange: 0.7 });
     const ci = bootstrapIntervals(

@@ -1,4 +1,5 @@
 import { type ModelCard } from '@xray/ml';
+import type { PreprocessingSpec } from '@xray/shared';
 import type { AugmentationConfig } from './augment';
 import type { FineTuneConfig } from './fine-tune';
 import type { ConfidenceIntervals, Interval } from './intervals';
@@ -17,6 +18,15 @@ export interface ModelCardMarkdownInput {
   machine: string;
   /** Backbone origin and licence lines. */
   attribution: string[];
+}
+
+/** The steps from the decoded rendering to the model input, in the order toModelInput runs them. */
+function inputDescription(p: PreprocessingSpec): string {
+  return [
+    `${p.width}x${p.height}, grey rendering replicated to ${p.channels} channels, normalisation \`${p.normalization}\`, resize \`${p.resize}\``,
+    ...(p.lowPassSigma ? [`then a Gaussian blur of sigma ${p.lowPassSigma} px (damps pixel noise)`] : []),
+    ...(p.rendering === 'equalized' ? ['then global histogram equalisation of the grey levels'] : []),
+  ].join(', ');
 }
 
 function describeAugmentation(a: AugmentationConfig | undefined): string {
@@ -57,7 +67,7 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     '',
     '## Model',
     `- Architecture: ${card.architecture}; one TensorFlow.js LayersModel (backbone + head), weights sha256 \`${card.weightsSha256}\`.`,
-    `- Input: ${card.preprocessing.width}x${card.preprocessing.height}, grey rendering replicated to ${card.preprocessing.channels} channels, normalisation \`${card.preprocessing.normalization}\`, resize \`${card.preprocessing.resize}\`${card.preprocessing.lowPassSigma ? `, then a Gaussian blur of sigma ${card.preprocessing.lowPassSigma} px (damps pixel noise)` : ''}${card.preprocessing.rendering === 'equalized' ? ', then global histogram equalisation of the grey levels' : ''} (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
+    `- Input: ${inputDescription(card.preprocessing)} (libs/imaging \`decodeImage\` -> \`toModelInput\`, the same path in training, evaluation and serving).`,
     `- Grad-CAM++ target layer: \`${card.gradcam.targetLayer}\`.`,
     `- Calibration: softmax temperature ${card.temperature?.toFixed(3) ?? '1'} fitted on the validation split (minimum NLL). Bands: green > ${card.bands.green}, orange >= ${card.bands.orange}, red below.`,
     ...(card.testTimeAugmentation === 'hflip'
