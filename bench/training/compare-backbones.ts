@@ -3,7 +3,7 @@
  * for each candidate, the pooled features of the un-augmented images (cached in var/features) and a
  * linear head trained exactly as `xray train` does; prints top-1 / macro recall / ECE per candidate.
  *
- *   node -r @swc-node/register bench/training/compare-backbones.ts [--copies N]
+ *   node -r @swc-node/register bench/training/compare-backbones.ts [--copies N] [--only NAME-PART]
  *
  * CPU-heavy (one forward pass per image per candidate); not part of `npm test`.
  */
@@ -43,14 +43,20 @@ const CANDIDATES: { source: string; options: TrainingBackboneOptions }[] = [
       inputSize: 320,
     },
   },
+  {
+    source: sharedPath('models/nsfwjs-inceptionv3'),
+    options: { name: 'nsfwjs InceptionV3 @299', layer: 'mixed10', normalization: 'zero1', resize: 'stretch' },
+  },
 ];
 
 async function main(): Promise<void> {
   const copiesFlag = process.argv.indexOf('--copies');
   const augmentedCopies = copiesFlag > 0 ? Number(process.argv[copiesFlag + 1]) : 0;
+  const onlyFlag = process.argv.indexOf('--only');
+  const only = onlyFlag > 0 ? process.argv[onlyFlag + 1] : '';
   const backend = await initTfjsBackend();
   console.log(`tfjs ${backend.backend}, ${backend.threads} threads; augmented copies ${augmentedCopies}`);
-  for (const candidate of CANDIDATES) {
+  for (const candidate of CANDIDATES.filter((c) => c.options.name.includes(only))) {
     const backbone = await loadTrainingBackbone(candidate.source, candidate.options);
     const result = await trainClassifier({
       imagesDir: sharedPath('data/unifesp/images'),

@@ -25,18 +25,19 @@ import {
 import {
   DEFAULT_FINE_TUNE,
   attachOodModel,
-  DEFAULT_PHOTOMETRIC,
   DEFAULT_TRAINING,
   evaluateModel,
   fitOodOnSplit,
   fitPackageOodOnAll,
   HEAD_LAYER_NAMES,
+  PHOTOMETRIC_PRESETS,
   loadTrainingBackbone,
   readLabelsCsv,
   renderModelCardMarkdown,
   trainClassifier,
   trainOnAllImages,
   type ClassWeighting,
+  type PhotometricPreset,
   type RobustnessReport,
   type TrainingBackbone,
   type TrainingConfig,
@@ -78,7 +79,7 @@ function trainingConfig(options: TrainOptions): TrainingConfig {
     augmentedCopies: numberOption('augmented-copies', options.augmentedCopies, 0, true),
     augmentation: {
       ...DEFAULT_TRAINING.augmentation,
-      ...(options.photometric === 'default' ? { photometric: DEFAULT_PHOTOMETRIC } : {}),
+      ...(options.photometric === 'none' ? {} : { photometric: PHOTOMETRIC_PRESETS[options.photometric] }),
     },
     classWeighting: options.classWeighting,
     ...(options.testTimeAugmentation === 'none' ? {} : { testTimeAugmentation: options.testTimeAugmentation }),
@@ -119,7 +120,7 @@ interface TrainOptions {
   validationFraction: string;
   seed: string;
   augmentedCopies: string;
-  photometric: 'none' | 'default';
+  photometric: 'none' | PhotometricPreset;
   hidden: string;
   dropout: string;
   learningRate: string;
@@ -191,9 +192,9 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--photometric <ranges>',
-        'photometric augmentation of the augmented copies (contrast, brightness, gamma, window, min-max vs VOI-clipped rendering, blur, noise): default = the ranges in docs/training.md',
+        'photometric augmentation of the augmented copies (contrast, brightness, gamma, window, min-max vs VOI-clipped rendering, blur, noise): default or wide = the ranges in docs/training.md',
       )
-        .choices(['none', 'default'])
+        .choices(['none', ...Object.keys(PHOTOMETRIC_PRESETS)])
         .default('none'),
     )
     .option(

@@ -42,6 +42,27 @@ export const DEFAULT_PHOTOMETRIC: PhotometricConfig = {
   noiseSigma: 0.02,
 };
 
+/**
+ * Half as wide again as the default, blur and noise twice as often: the robustness check's changes
+ * (`ROBUSTNESS_PERTURBATIONS`) fall inside these ranges instead of on their edges.
+ */
+export const WIDE_PHOTOMETRIC: PhotometricConfig = {
+  voiProbability: 0.5,
+  voiClip: 0.03,
+  windowCentre: 0.045,
+  windowWidth: 0.225,
+  gamma: 0.45,
+  contrast: 0.15,
+  brightness: 0.045,
+  blurProbability: 0.6,
+  blurSigma: 1.5,
+  noiseProbability: 0.6,
+  noiseSigma: 0.03,
+};
+
+export const PHOTOMETRIC_PRESETS = { default: DEFAULT_PHOTOMETRIC, wide: WIDE_PHOTOMETRIC } as const;
+export type PhotometricPreset = keyof typeof PHOTOMETRIC_PRESETS;
+
 /** One concrete photometric transform; the identity is `IDENTITY_PHOTOMETRIC`. */
 export interface PhotometricParams {
   /** Shares of pixels clipped at the dark and bright ends before the stretch (0, 0 = plain min-max). */

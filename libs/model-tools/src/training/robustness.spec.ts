@@ -1,4 +1,18 @@
+import { DEFAULT_PHOTOMETRIC, type PhotometricConfig, type PhotometricParams, WIDE_PHOTOMETRIC } from './photometric';
 import { robustnessMetrics, ROBUSTNESS_PERTURBATIONS } from './robustness';
+
+/** How far a change goes towards each range's edge: 1 = on the edge, above 1 = outside. */
+function reachOfRanges(p: PhotometricParams, c: PhotometricConfig): number {
+  return Math.max(
+    Math.max(p.clipLow, p.clipHigh) / c.voiClip,
+    Math.abs(p.windowWidth - 1) / c.windowWidth,
+    Math.abs(Math.log(p.gamma)) / Math.log(1 + c.gamma),
+    Math.abs(p.contrast - 1) / c.contrast,
+    Math.abs(p.brightness) / c.brightness,
+    p.blurSigma / c.blurSigma,
+    p.noiseSigma / c.noiseSigma,
+  );
+}
 
 describe('robustness metric', () => {
   it('counts an image as kept only when its label survives every perturbation, and averages confidence changes', () => {
@@ -54,5 +68,11 @@ describe('robustness metric', () => {
         noiseSigma: 0,
       });
     }
+  });
+
+  it('reaches the default photometric ranges at most to their edges, and lies well inside the wide ones', () => {
+    const reach = (c: PhotometricConfig) => ROBUSTNESS_PERTURBATIONS.map((p) => reachOfRanges(p.params, c));
+    expect(Math.max(...reach(DEFAULT_PHOTOMETRIC))).toBeCloseTo(1, 5);
+    expect(Math.max(...reach(WIDE_PHOTOMETRIC))).toBeLessThan(0.7);
   });
 });
