@@ -8,6 +8,7 @@
  * CPU-heavy (one forward pass per image per candidate); not part of `npm test`.
  */
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { BODY_PART_LABELS } from '@xray/shared';
 import { decodeImage, toModelInput } from '@xray/imaging';
 import { initTfjsBackend } from '@xray/ml';
@@ -50,13 +51,13 @@ const CANDIDATES: { source: string; options: TrainingBackboneOptions }[] = [
 ];
 
 async function main(): Promise<void> {
-  const copiesFlag = process.argv.indexOf('--copies');
-  const augmentedCopies = copiesFlag > 0 ? Number(process.argv[copiesFlag + 1]) : 0;
-  const onlyFlag = process.argv.indexOf('--only');
-  const only = onlyFlag > 0 ? process.argv[onlyFlag + 1] : '';
+  const { values } = parseArgs({
+    options: { copies: { type: 'string', default: '0' }, only: { type: 'string', default: '' } },
+  });
+  const augmentedCopies = Number(values.copies);
   const backend = await initTfjsBackend();
   console.log(`tfjs ${backend.backend}, ${backend.threads} threads; augmented copies ${augmentedCopies}`);
-  for (const candidate of CANDIDATES.filter((c) => c.options.name.includes(only))) {
+  for (const candidate of CANDIDATES.filter((c) => c.options.name.includes(values.only))) {
     const backbone = await loadTrainingBackbone(candidate.source, candidate.options);
     const result = await trainClassifier({
       imagesDir: sharedPath('data/unifesp/images'),
