@@ -91,5 +91,6 @@ function robustnessLines(report: EvaluationReport): string[] {
       (p) =>
         `  ${p.name.padEnd(22)} label kept ${percent(p.labelKept)}   confidence change ${p.meanConfidenceChange.toFixed(3)}`,
     ),
+    `  kept under all, by band of the unchanged image: ${(['green', 'orange', 'red'] as const).map((band) => `${band} ${percent(r.byBand[band].labelKept).trim()} of ${r.byBand[band].images}`).join(', ')}`,
   ];
 }

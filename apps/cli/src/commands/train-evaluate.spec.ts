@@ -141,8 +141,16 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(report.robustness.labelKept).toBeGreaterThan(0.3);
     expect(report.robustness.meanConfidenceChange).toBeGreaterThan(0);
     expect(report.robustness.meanConfidenceChange).toBeLessThan(0.5);
+    // Per band of the unchanged prediction: the bands partition the images, and the overall share is their mix.
+    const bands = Object.values(report.robustness.byBand) as { images: number; labelKept: number | null }[];
+    expect(bands.reduce((sum, band) => sum + band.images, 0)).toBe(report.images.evaluated);
+    expect(bands.reduce((sum, band) => sum + band.images * (band.labelKept ?? 0), 0)).toBeCloseTo(
+      report.robustness.labelKept * report.images.evaluated,
+    );
+    expect(report.metrics.bands.green.count).toBe(report.robustness.byBand.green.images);
     const text = await runCli(['evaluate', ...common, '--model', out]);
     expect(text).toMatch(/robustness under 10 fixed rendering changes: label kept on [\d.]+% of images/);
+    expect(text).toMatch(/kept under all, by band of the unchanged image: green ([\d.]+%|-) of \d+, orange/);
     expect(text).toMatch(/out-of-distribution warning \(score > [\d.]+\): \d+ images/);
   }, 60_000);
 
@@ -269,6 +277,7 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(markdown).toMatch(/Shipped weights: trained on all 30 images \(10 patients\)/);
     expect(markdown).toMatch(/then a Gaussian blur of sigma 0.8 px .* then global histogram equalisation/);
     expect(markdown).toMatch(/Robustness .* label kept under all of them on [\d.]+ %/);
+    expect(markdown).toMatch(/By band of the unchanged image: green (-|[\d.]+ %) kept \(\d+ images\)/);
     split.model.dispose();
     all.model.dispose();
     // The split run's figures are those of the package as served (mirror averaging included) on its validation images.

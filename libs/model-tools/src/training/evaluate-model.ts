@@ -123,6 +123,7 @@ export async function evaluateModel(
             probabilities,
             perturbed,
             perturbations.map((p) => p.name),
+            engine.card.bands,
           ),
         }
       : {}),

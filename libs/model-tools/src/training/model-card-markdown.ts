@@ -102,7 +102,7 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
       : []),
     ...(robustness && worst
       ? [
-          `- Robustness (\`xray evaluate\`: each validation image again under ${robustness.perturbations} fixed rendering changes of the decoded image, docs/training.md): label kept under all of them on ${pct(robustness.labelKept)} of the images, mean top-1 confidence change ${robustness.meanConfidenceChange.toFixed(3)}; the hardest change, ${worst.name}: ${pct(worst.labelKept)} kept, ${worst.meanConfidenceChange.toFixed(3)}.`,
+          `- Robustness (\`xray evaluate\`: each validation image again under ${robustness.perturbations} fixed rendering changes of the decoded image, docs/training.md): label kept under all of them on ${pct(robustness.labelKept)} of the images, mean top-1 confidence change ${robustness.meanConfidenceChange.toFixed(3)}; the hardest change, ${worst.name}: ${pct(worst.labelKept)} kept, ${worst.meanConfidenceChange.toFixed(3)}.${robustness.byBand ? ` By band of the unchanged image: green ${pct(robustness.byBand.green.labelKept)} kept (${robustness.byBand.green.images} images), orange ${pct(robustness.byBand.orange.labelKept)} (${robustness.byBand.orange.images}), red ${pct(robustness.byBand.red.labelKept)} (${robustness.byBand.red.images}).` : ''}`,
         ]
       : []),
     '',

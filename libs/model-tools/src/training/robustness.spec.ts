@@ -42,6 +42,18 @@ describe('robustness metric', () => {
       { name: 'a', labelKept: 1, meanConfidenceChange: expect.closeTo(0.1 / 3) },
       { name: 'b', labelKept: 2 / 3, meanConfidenceChange: expect.closeTo(0.2 / 3) },
     ]);
+    // Bands of the clean confidences 0.9, 0.6 and 0.5 (green above 0.9): the 0.6 image flips under b.
+    expect(report.byBand).toEqual({
+      green: { images: 0, labelKept: null },
+      orange: { images: 1, labelKept: 1 },
+      red: { images: 2, labelKept: 0.5 },
+    });
+    // With the card's own thresholds.
+    expect(robustnessMetrics(clean, perturbed, ['a', 'b'], { green: 0.55, orange: 0.4 }).byBand).toEqual({
+      green: { images: 2, labelKept: 0.5 },
+      orange: { images: 1, labelKept: 1 },
+      red: { images: 0, labelKept: null },
+    });
   });
 
   it('is perfect for a model that ignores the perturbations', () => {

@@ -1,3 +1,4 @@
+import { type BandThresholds, type ConfidenceBand, confidenceBand, DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
 import { IDENTITY_PHOTOMETRIC, type PhotometricParams } from './photometric';
 
 /** One fixed rendering change, applied to every evaluated image. */
@@ -43,6 +44,11 @@ export interface RobustnessReport {
   /** Mean absolute change of the top-1 confidence, over images and perturbations. */
   meanConfidenceChange: number;
   perPerturbation: PerturbationRobustness[];
+  /**
+   * The same share per band of the clean prediction: whether the labels a user would act on (green)
+   * are the stable ones. `labelKept` is null for a band with no image.
+   */
+  byBand: Record<ConfidenceBand, { images: number; labelKept: number | null }>;
 }
 
 /**
@@ -53,6 +59,7 @@ export function robustnessMetrics(
   clean: ArrayLike<number>[],
   perturbed: ArrayLike<number>[][],
   names: string[],
+  bands: BandThresholds = DEFAULT_BAND_THRESHOLDS,
 ): RobustnessReport {
   const top = (p: ArrayLike<number>) => {
     let best = 0;
@@ -76,10 +83,17 @@ export function robustnessMetrics(
     return { name: names[p], labelKept: kept / n, meanConfidenceChange: changeSum / n };
   });
   const n = clean.length;
+  const bandOf = reference.map((r) => confidenceBand(r.confidence, bands));
+  const keptIn = (band: ConfidenceBand) => {
+    const images = bandOf.filter((b) => b === band).length;
+    const kept = bandOf.filter((b, i) => b === band && keptEverywhere[i]).length;
+    return { images, labelKept: images === 0 ? null : kept / images };
+  };
   return {
     perturbations: perturbed.length,
     labelKept: n === 0 ? 1 : keptEverywhere.filter(Boolean).length / n,
     meanConfidenceChange: n === 0 || perturbed.length === 0 ? 0 : totalChange / (n * perturbed.length),
     perPerturbation,
+    byBand: { green: keptIn('green'), orange: keptIn('orange'), red: keptIn('red') },
   };
 }

@@ -1,0 +1,163 @@
+/**
+ * Which test-time views make a model's labels stable under the robustness check's rendering
+ * changes? For a split-run package (`xray train` without `--all-images`), every validation
+ * image is rendered clean and under each of `ROBUSTNESS_PERTURBATIONS`, and each rendering is
+ * classified through several views: the card's own input, stronger low-pass filters, each plain
+ * and mirrored. Class scores are averaged in log space over each candidate set of views, the
+ * temperature refitted on the clean validation images, and the figures `xray evaluate` reports
+ * (top-1, macro recall, labels kept, mean confidence change) compared. Results in docs/training.md.
+ *
+ *   node -r @swc-node/register bench/training/tta-views.ts --model SPLIT-RUN-PACKAGE [--cache var/tta-views.json, delete it after retraining]
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { decodeImage, toModelInput } from '@xray/imaging';
+import { calibratedSoftmax, initTfjsBackend, loadModelPackage, mirrorHorizontally } from '@xray/ml';
+import {
+  bootstrapIntervals,
+  DEFAULT_TRAINING,
+  evaluatePredictions,
+  fitTemperature,
+  groupedSplit,
+  type PhotometricParams,
+  perturbRendering,
+  readLabelsCsv,
+  robustnessMetrics,
+  ROBUSTNESS_PERTURBATIONS,
+} from '@xray/model-tools';
+import { sharedPath } from '@xray/testing';
+
+interface View {
+  name: string;
+  lowPassSigma?: number;
+  mirror: boolean;
+}
+
+const BASE_VIEWS: Omit<View, 'mirror'>[] = [
+  { name: 'card' },
+  { name: 'low-pass 1.5', lowPassSigma: 1.5 },
+  { name: 'low-pass 2', lowPassSigma: 2 },
+];
+const VIEWS: View[] = BASE_VIEWS.flatMap((view) => [
+  { ...view, mirror: false },
+  { ...view, name: `${view.name} mirrored`, mirror: true },
+]);
+
+/** Candidate test-time augmentations: names of the views whose log scores are averaged. */
+const CANDIDATES: string[][] = [
+  ['card'],
+  ['card', 'card mirrored'],
+  ['card', 'card mirrored', 'low-pass 1.5', 'low-pass 1.5 mirrored'],
+  ['card', 'card mirrored', 'low-pass 2', 'low-pass 2 mirrored'],
+  ['card', 'card mirrored', 'low-pass 1.5'],
+  ['card', 'card mirrored', 'low-pass 2'],
+  ['low-pass 1.5', 'low-pass 1.5 mirrored'],
+  VIEWS.map((view) => view.name),
+];
+
+/** logScores[rendering][image][view] = log class probabilities (rendering 0 = clean). */
+type ViewScores = number[][][][];
+
+async function computeViewScores(
+  modelDir: string,
+): Promise<{ files: string[]; labels: number[][]; patients: string[]; scores: ViewScores }> {
+  const backend = await initTfjsBackend();
+  process.stderr.write(`tfjs ${backend.backend}, ${backend.threads} thread(s)\n`);
+  const pkg = await loadModelPackage(modelDir);
+  const spec = pkg.card.preprocessing;
+  const imagesDir = sharedPath('data/unifesp/images');
+  const rows = await readLabelsCsv(sharedPath('data/unifesp/labels.csv'), pkg.card.labels.length);
+  const { validation } = groupedSplit(rows, DEFAULT_TRAINING.validationFraction, DEFAULT_TRAINING.seed);
+  const renderings: (PhotometricParams | undefined)[] = [undefined, ...ROBUSTNESS_PERTURBATIONS.map((p) => p.params)];
+  const scores: ViewScores = renderings.map(() => []);
+  for (const [i, row] of validation.entries()) {
+    const decoded = await decodeImage(new Uint8Array(await readFile(join(imagesDir, row.file))));
+    for (const [r, change] of renderings.entries()) {
+      const rendered = change
+        ? { ...decoded, pixels: perturbRendering(decoded.pixels, decoded.width, decoded.height, change) }
+        : decoded;
+      const inputs: Float32Array[] = [];
+      for (const view of VIEWS) {
+        const input = await toModelInput(rendered, { ...spec, lowPassSigma: view.lowPassSigma ?? spec.lowPassSigma });
+        inputs.push(view.mirror ? mirrorHorizontally(input, spec) : input);
+      }
+      const batch = new Float32Array(inputs.length * inputs[0].length);
+      inputs.forEach((input, v) => batch.set(input, v * input.length));
+      const output = tf.tidy(() =>
+        tf.log(
+          tf.maximum(
+            pkg.model.predict(tf.tensor4d(batch, [inputs.length, spec.height, spec.width, spec.channels])) as tf.Tensor,
+            1e-30,
+          ),
+        ),
+      );
+      scores[r].push((await output.array()) as number[][]);
+      output.dispose();
+    }
+    if ((i + 1) % 20 === 0 || i + 1 === validation.length)
+      process.stderr.write(`views ${i + 1}/${validation.length}\n`);
+  }
+  return {
+    files: validation.map((row) => row.file),
+    labels: validation.map((row) => row.labels),
+    patients: validation.map((row) => row.patientId),
+    scores,
+  };
+}
+
+function report(data: Awaited<ReturnType<typeof computeViewScores>>, labelsCount: number): void {
+  const names = VIEWS.map((view) => view.name);
+  const meanLogits = (perView: number[][], chosen: number[]) =>
+    perView[0].map((_, k) => chosen.reduce((sum, v) => sum + perView[v][k], 0) / chosen.length);
+  for (const candidate of CANDIDATES) {
+    const chosen = candidate.map((name) => names.indexOf(name));
+    const logits = data.scores.map((images) => images.map((perView) => meanLogits(perView, chosen)));
+    const temperature = fitTemperature(
+      logits[0].map((z) => calibratedSoftmax(z)),
+      data.labels,
+    );
+    const probabilities = logits.map((images) => images.map((z) => calibratedSoftmax(z, temperature)));
+    const metrics = evaluatePredictions(
+      probabilities[0],
+      data.labels,
+      Array.from({ length: labelsCount }, (_, k) => `${k}`),
+      DEFAULT_TRAINING.bands,
+    );
+    const intervals = bootstrapIntervals(probabilities[0], data.labels, data.patients, labelsCount);
+    const robustness = robustnessMetrics(
+      probabilities[0],
+      probabilities.slice(1),
+      ROBUSTNESS_PERTURBATIONS.map((p) => p.name),
+    );
+    const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+    console.log(
+      [
+        `${candidate.length} views [${candidate.join(', ')}], T ${temperature.toFixed(3)}`,
+        `  top-1 ${pct(metrics.top1Accuracy)} (${pct(intervals.top1Accuracy.low)}-${pct(intervals.top1Accuracy.high)}), macro recall ${pct(metrics.macroRecall)}, ECE ${metrics.ece.toFixed(3)}, green ${pct(metrics.bands.green.count / metrics.count)} at ${pct(metrics.bands.green.accuracy ?? 0)}`,
+        `  kept ${pct(robustness.labelKept)}, mean confidence change ${robustness.meanConfidenceChange.toFixed(3)}; ${robustness.perPerturbation.map((p) => `${p.name} ${pct(p.labelKept)}/${p.meanConfidenceChange.toFixed(3)}`).join(', ')}`,
+      ].join('\n'),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: 'var/split-run' },
+      cache: { type: 'string', default: 'var/tta-views.json' },
+    },
+  });
+  const data = existsSync(values.cache)
+    ? JSON.parse(await readFile(values.cache, 'utf8'))
+    : await computeViewScores(values.model);
+  await writeFile(values.cache, JSON.stringify(data));
+  report(data, data.scores[0][0][0].length);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
