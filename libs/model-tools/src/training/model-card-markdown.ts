@@ -102,7 +102,7 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
       : []),
     ...(robustness && worst
       ? [
-          `- Robustness (\`xray evaluate\`: each validation image again under ${robustness.perturbations} fixed rendering changes of the decoded image, docs/training.md): label kept under all of them on ${pct(robustness.labelKept)} of the images, mean top-1 confidence change ${robustness.meanConfidenceChange.toFixed(3)}; the hardest change, ${worst.name}: ${pct(worst.labelKept)} kept, ${worst.meanConfidenceChange.toFixed(3)}.${robustness.byBand ? ` By band of the unchanged image: green ${pct(robustness.byBand.green.labelKept)} kept (${robustness.byBand.green.images} images), orange ${pct(robustness.byBand.orange.labelKept)} (${robustness.byBand.orange.images}), red ${pct(robustness.byBand.red.labelKept)} (${robustness.byBand.red.images}).` : ''}`,
+          `- Robustness (\`xray evaluate\`: each validation image again under ${robustness.perturbations} fixed rendering changes of the decoded image, docs/training.md): label kept under all of them on ${pct(robustness.labelKept)} of the images, mean top-1 confidence change ${robustness.meanConfidenceChange.toFixed(3)}; the hardest change, ${worst.name}: ${pct(worst.labelKept)} kept, ${worst.meanConfidenceChange.toFixed(3)}.${keptByBand(robustness.byBand)}`,
         ]
       : []),
     '',
@@ -128,4 +128,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
     `Training wall time: ${input.wallSeconds.toFixed(0)} s on ${input.machine}.`,
     '',
   ].join('\n');
+}
+
+/** Labels kept per band of the unchanged prediction; cards of 1.2.0 and older lack the figure. */
+function keptByBand(byBand: RobustnessReport['byBand'] | undefined): string {
+  if (!byBand) return '';
+  const { green, orange, red } = byBand;
+  return ` By band of the unchanged image: green ${pct(green.labelKept)} kept (${green.images} images), orange ${pct(orange.labelKept)} (${orange.images}), red ${pct(red.labelKept)} (${red.images}).`;
 }
