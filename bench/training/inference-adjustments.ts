@@ -1,13 +1,15 @@
 /**
- * Which test-time views make a model's labels stable under the robustness check's rendering
- * changes? For a split-run package (`xray train` without `--all-images`), every validation
- * image is rendered clean and under each of `ROBUSTNESS_PERTURBATIONS`, and each rendering is
- * classified through several views: the card's own input, stronger low-pass filters, each plain
- * and mirrored. Class scores are averaged in log space over each candidate set of views, the
- * temperature refitted on the clean validation images, and the figures `xray evaluate` reports
- * (top-1, macro recall, labels kept, mean confidence change) compared. Results in docs/training.md.
+ * What changes at inference time, without retraining, buy on the robustness check and accuracy.
+ * For a split-run package (`xray train` without `--all-images`), every validation image is
+ * rendered clean and under each of `ROBUSTNESS_PERTURBATIONS`, and each rendering is classified
+ * through several views: the card's own input and stronger low-pass filters, each plain and
+ * mirrored. Each candidate averages some views' class scores in log space, optionally with logit
+ * adjustment (Menon et al. 2021: minus tau x log of the training images' class prior, for a
+ * class mix closer to balanced), refits the temperature on the clean validation images and
+ * reports what `xray evaluate` would (top-1, macro recall, labels kept, mean confidence change).
+ * Results in docs/training.md.
  *
- *   node -r @swc-node/register bench/training/tta-views.ts --model SPLIT-RUN-PACKAGE [--cache var/tta-views.json, delete it after retraining]
+ *   node -r @swc-node/register bench/training/inference-adjustments.ts --model SPLIT-RUN-PACKAGE [--cache var/inference-views.json, delete it after retraining]
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -46,16 +48,20 @@ const VIEWS: View[] = BASE_VIEWS.flatMap((view) => [
   { ...view, name: `${view.name} mirrored`, mirror: true },
 ]);
 
-/** Candidate test-time augmentations: names of the views whose log scores are averaged. */
-const CANDIDATES: string[][] = [
-  ['card'],
-  ['card', 'card mirrored'],
-  ['card', 'card mirrored', 'low-pass 1.5', 'low-pass 1.5 mirrored'],
-  ['card', 'card mirrored', 'low-pass 2', 'low-pass 2 mirrored'],
-  ['card', 'card mirrored', 'low-pass 1.5'],
-  ['card', 'card mirrored', 'low-pass 2'],
-  ['low-pass 1.5', 'low-pass 1.5 mirrored'],
-  VIEWS.map((view) => view.name),
+/** Candidates: the views whose log scores are averaged, and the logit adjustment's tau (0 = none). */
+const SERVED = ['card', 'card mirrored'];
+const CANDIDATES: { views: string[]; tau: number }[] = [
+  ...[
+    ['card'],
+    SERVED,
+    [...SERVED, 'low-pass 1.5', 'low-pass 1.5 mirrored'],
+    [...SERVED, 'low-pass 2', 'low-pass 2 mirrored'],
+    [...SERVED, 'low-pass 1.5'],
+    [...SERVED, 'low-pass 2'],
+    ['low-pass 1.5', 'low-pass 1.5 mirrored'],
+    VIEWS.map((view) => view.name),
+  ].map((views) => ({ views, tau: 0 })),
+  ...[0.25, 0.5, 0.75, 1].map((tau) => ({ views: SERVED, tau })),
 ];
 
 /** logScores[rendering][image][view] = log class probabilities (rendering 0 = clean). */
@@ -108,13 +114,22 @@ async function computeViewScores(
   };
 }
 
-function report(data: Awaited<ReturnType<typeof computeViewScores>>, labelsCount: number): void {
+/** log of each class's share of the split's training images (a multi-label row counts for each label). */
+async function trainingLogPrior(labelsCount: number): Promise<number[]> {
+  const rows = await readLabelsCsv(sharedPath('data/unifesp/labels.csv'), labelsCount);
+  const { train } = groupedSplit(rows, DEFAULT_TRAINING.validationFraction, DEFAULT_TRAINING.seed);
+  const counts = Array.from({ length: labelsCount }, (_, k) => train.filter((row) => row.labels.includes(k)).length);
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  return counts.map((count) => Math.log(Math.max(count, 1) / total));
+}
+
+function report(data: Awaited<ReturnType<typeof computeViewScores>>, labelsCount: number, logPrior: number[]): void {
   const names = VIEWS.map((view) => view.name);
-  const meanLogits = (perView: number[][], chosen: number[]) =>
-    perView[0].map((_, k) => chosen.reduce((sum, v) => sum + perView[v][k], 0) / chosen.length);
+  const meanLogits = (perView: number[][], chosen: number[], tau: number) =>
+    perView[0].map((_, k) => chosen.reduce((sum, v) => sum + perView[v][k], 0) / chosen.length - tau * logPrior[k]);
   for (const candidate of CANDIDATES) {
-    const chosen = candidate.map((name) => names.indexOf(name));
-    const logits = data.scores.map((images) => images.map((perView) => meanLogits(perView, chosen)));
+    const chosen = candidate.views.map((name) => names.indexOf(name));
+    const logits = data.scores.map((images) => images.map((perView) => meanLogits(perView, chosen, candidate.tau)));
     const temperature = fitTemperature(
       logits[0].map((z) => calibratedSoftmax(z)),
       data.labels,
@@ -135,8 +150,8 @@ function report(data: Awaited<ReturnType<typeof computeViewScores>>, labelsCount
     const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
     console.log(
       [
-        `${candidate.length} views [${candidate.join(', ')}], T ${temperature.toFixed(3)}`,
-        `  top-1 ${pct(metrics.top1Accuracy)} (${pct(intervals.top1Accuracy.low)}-${pct(intervals.top1Accuracy.high)}), macro recall ${pct(metrics.macroRecall)}, ECE ${metrics.ece.toFixed(3)}, green ${pct(metrics.bands.green.count / metrics.count)} at ${pct(metrics.bands.green.accuracy ?? 0)}`,
+        `${candidate.views.length} views [${candidate.views.join(', ')}]${candidate.tau ? `, logit adjustment tau ${candidate.tau}` : ''}, T ${temperature.toFixed(3)}`,
+        `  top-1 ${pct(metrics.top1Accuracy)} (${pct(intervals.top1Accuracy.low)}-${pct(intervals.top1Accuracy.high)}), macro recall ${pct(metrics.macroRecall)} (${pct(intervals.macroRecall.low)}-${pct(intervals.macroRecall.high)}), ECE ${metrics.ece.toFixed(3)}, green ${pct(metrics.bands.green.count / metrics.count)} at ${pct(metrics.bands.green.accuracy ?? 0)}`,
         `  kept ${pct(robustness.labelKept)}, mean confidence change ${robustness.meanConfidenceChange.toFixed(3)}; ${robustness.perPerturbation.map((p) => `${p.name} ${pct(p.labelKept)}/${p.meanConfidenceChange.toFixed(3)}`).join(', ')}`,
       ].join('\n'),
     );
@@ -147,14 +162,15 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       model: { type: 'string', default: 'var/split-run' },
-      cache: { type: 'string', default: 'var/tta-views.json' },
+      cache: { type: 'string', default: 'var/inference-views.json' },
     },
   });
   const data = existsSync(values.cache)
     ? JSON.parse(await readFile(values.cache, 'utf8'))
     : await computeViewScores(values.model);
   await writeFile(values.cache, JSON.stringify(data));
-  report(data, data.scores[0][0][0].length);
+  const labelsCount = data.scores[0][0][0].length;
+  report(data, labelsCount, await trainingLogPrior(labelsCount));
 }
 
 main().catch((error) => {
