@@ -24,12 +24,15 @@ import {
   evaluatePredictions,
   fitTemperature,
   groupedSplit,
+  type LabelledImage,
   type PhotometricParams,
   perturbRendering,
   readLabelsCsv,
   robustnessMetrics,
   ROBUSTNESS_PERTURBATIONS,
+  type Split,
 } from '@xray/model-tools';
+import { BODY_PART_LABELS } from '@xray/shared';
 import { sharedPath } from '@xray/testing';
 
 interface View {
@@ -67,16 +70,21 @@ const CANDIDATES: { views: string[]; tau: number }[] = [
 /** logScores[rendering][image][view] = log class probabilities (rendering 0 = clean). */
 type ViewScores = number[][][][];
 
+/** The split `xray train` makes of the UNIFESP images (patient-grouped, seed 42). */
+async function readSplit(): Promise<Split> {
+  const rows = await readLabelsCsv(sharedPath('data/unifesp/labels.csv'), BODY_PART_LABELS.length);
+  return groupedSplit(rows, DEFAULT_TRAINING.validationFraction, DEFAULT_TRAINING.seed);
+}
+
 async function computeViewScores(
   modelDir: string,
+  validation: LabelledImage[],
 ): Promise<{ files: string[]; labels: number[][]; patients: string[]; scores: ViewScores }> {
   const backend = await initTfjsBackend();
   process.stderr.write(`tfjs ${backend.backend}, ${backend.threads} thread(s)\n`);
   const pkg = await loadModelPackage(modelDir);
   const spec = pkg.card.preprocessing;
   const imagesDir = sharedPath('data/unifesp/images');
-  const rows = await readLabelsCsv(sharedPath('data/unifesp/labels.csv'), pkg.card.labels.length);
-  const { validation } = groupedSplit(rows, DEFAULT_TRAINING.validationFraction, DEFAULT_TRAINING.seed);
   const renderings: (PhotometricParams | undefined)[] = [undefined, ...ROBUSTNESS_PERTURBATIONS.map((p) => p.params)];
   const scores: ViewScores = renderings.map(() => []);
   for (const [i, row] of validation.entries()) {
@@ -114,16 +122,15 @@ async function computeViewScores(
   };
 }
 
-/** log of each class's share of the split's training images (a multi-label row counts for each label). */
-async function trainingLogPrior(labelsCount: number): Promise<number[]> {
-  const rows = await readLabelsCsv(sharedPath('data/unifesp/labels.csv'), labelsCount);
-  const { train } = groupedSplit(rows, DEFAULT_TRAINING.validationFraction, DEFAULT_TRAINING.seed);
+/** log of each class's share of the training images (a multi-label row counts for each label). */
+function logPriorOf(train: LabelledImage[], labelsCount: number): number[] {
   const counts = Array.from({ length: labelsCount }, (_, k) => train.filter((row) => row.labels.includes(k)).length);
   const total = counts.reduce((sum, count) => sum + count, 0);
   return counts.map((count) => Math.log(Math.max(count, 1) / total));
 }
 
-function report(data: Awaited<ReturnType<typeof computeViewScores>>, labelsCount: number, logPrior: number[]): void {
+function report(data: Awaited<ReturnType<typeof computeViewScores>>, logPrior: number[]): void {
+  const labelsCount = BODY_PART_LABELS.length;
   const names = VIEWS.map((view) => view.name);
   const meanLogits = (perView: number[][], chosen: number[], tau: number) =>
     perView[0].map((_, k) => chosen.reduce((sum, v) => sum + perView[v][k], 0) / chosen.length - tau * logPrior[k]);
@@ -135,12 +142,7 @@ function report(data: Awaited<ReturnType<typeof computeViewScores>>, labelsCount
       data.labels,
     );
     const probabilities = logits.map((images) => images.map((z) => calibratedSoftmax(z, temperature)));
-    const metrics = evaluatePredictions(
-      probabilities[0],
-      data.labels,
-      Array.from({ length: labelsCount }, (_, k) => `${k}`),
-      DEFAULT_TRAINING.bands,
-    );
+    const metrics = evaluatePredictions(probabilities[0], data.labels, BODY_PART_LABELS, DEFAULT_TRAINING.bands);
     const intervals = bootstrapIntervals(probabilities[0], data.labels, data.patients, labelsCount);
     const robustness = robustnessMetrics(
       probabilities[0],
@@ -165,12 +167,12 @@ async function main(): Promise<void> {
       cache: { type: 'string', default: 'var/inference-views.json' },
     },
   });
+  const split = await readSplit();
   const data = existsSync(values.cache)
     ? JSON.parse(await readFile(values.cache, 'utf8'))
-    : await computeViewScores(values.model);
+    : await computeViewScores(values.model, split.validation);
   await writeFile(values.cache, JSON.stringify(data));
-  const labelsCount = data.scores[0][0][0].length;
-  report(data, labelsCount, await trainingLogPrior(labelsCount));
+  report(data, logPriorOf(split.train, BODY_PART_LABELS.length));
 }
 
 main().catch((error) => {
