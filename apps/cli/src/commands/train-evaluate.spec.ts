@@ -127,6 +127,7 @@ describe('xray train + xray evaluate (generated data)', () => {
 
     // The out-of-distribution model: fitted by train on the training split, calibrated on validation.
     const card = JSON.parse(await readFile(join(out, 'model-card.json'), 'utf8'));
+    expect(card.training.logitAdjustment).toBeUndefined();
     expect(card.ood).toMatchObject({
       file: 'ood.bin',
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
@@ -247,6 +248,7 @@ describe('xray train + xray evaluate (generated data)', () => {
       ...['--epochs', '30', '--learning-rate', '0.1', '--cache', join(dir, 'cache'), '--validation-fraction', '0.3'],
       ...['--fine-tune-from', 'conv2', '--fine-tune-epochs', '2', '--fine-tune-learning-rate', '0.01'],
       ...['--rendering', 'equalized', '--low-pass-sigma', '0.8', '--test-time-augmentation', 'hflip'],
+      ...['--logit-adjustment', '0.5'],
       ...['--all-images', '--split-out', splitOut, '--out', out],
     ]);
     expect(summary).toMatch(/^.*all-images: .* split-run validation \(9 images, 3 patients\): top-1 [\d.]+%/);
@@ -263,6 +265,7 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(all.card.weightsSha256).not.toBe(split.card.weightsSha256);
     expect(all.card.preprocessing).toMatchObject({ rendering: 'equalized', lowPassSigma: 0.8 });
     expect(all.card.testTimeAugmentation).toBe('hflip');
+    expect(all.card.training?.logitAdjustment).toBe(0.5);
     // The figures, temperature and robustness are the split run's; the OOD model is refitted on all 30 images.
     expect(all.card.metrics).toEqual(split.card.metrics);
     expect(all.card.temperature).toBe(split.card.temperature);
@@ -277,6 +280,7 @@ describe('xray train + xray evaluate (generated data)', () => {
     expect(markdown).toMatch(/Shipped weights: trained on all 30 images \(10 patients\)/);
     expect(markdown).toMatch(/then a Gaussian blur of sigma 0.8 px .* then global histogram equalisation/);
     expect(markdown).toMatch(/Robustness .* label kept under all of them on [\d.]+ %/);
+    expect(markdown).toMatch(/Logit adjustment: tau 0.5, the head's bias lowered/);
     expect(markdown).toMatch(/By band of the unchanged image: green (-|[\d.]+ %) kept \(\d+ images\)/);
     split.model.dispose();
     all.model.dispose();
@@ -354,6 +358,12 @@ describe('xray train + xray evaluate (generated data)', () => {
         ...['--out', join(dir, 'never'), '--low-pass-sigma', '9'],
       ]),
     ).rejects.toThrow(/--low-pass-sigma must be at most 5/);
+    await expect(
+      runCli([
+        ...['train', '--images', dir, '--labels', join(dir, 'labels.csv'), '--backbone', join(dir, 'backbone')],
+        ...['--out', join(dir, 'never'), '--logit-adjustment', '-0.5'],
+      ]),
+    ).rejects.toThrow(/--logit-adjustment must be a number >= 0/);
     await writeFile(join(dir, 'missing.csv'), 'file,Target,PatientID\nnope.png,3,x\n');
     await expect(
       runCli([

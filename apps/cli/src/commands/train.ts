@@ -71,6 +71,11 @@ function lowPassSigma(value: string | undefined): number | undefined {
   return sigma;
 }
 
+function logitAdjustment(value: string): Pick<TrainingConfig, 'logitAdjustment'> {
+  const tau = numberOption('logit-adjustment', value, 0);
+  return tau > 0 ? { logitAdjustment: tau } : {};
+}
+
 function trainingConfig(options: TrainOptions): TrainingConfig {
   return {
     ...DEFAULT_TRAINING,
@@ -83,6 +88,7 @@ function trainingConfig(options: TrainOptions): TrainingConfig {
     },
     classWeighting: options.classWeighting,
     ...(options.testTimeAugmentation === 'none' ? {} : { testTimeAugmentation: options.testTimeAugmentation }),
+    ...logitAdjustment(options.logitAdjustment),
     head: {
       ...DEFAULT_TRAINING.head,
       hiddenUnits: numberOption('hidden', options.hidden, 0, true),
@@ -140,6 +146,7 @@ interface TrainOptions {
   allImages?: boolean;
   splitOut: string;
   testTimeAugmentation: 'none' | TestTimeAugmentation;
+  logitAdjustment: string;
 }
 
 export function register(program: Command): void {
@@ -238,6 +245,11 @@ export function register(program: Command): void {
       )
         .choices(['none', ...TEST_TIME_AUGMENTATIONS])
         .default('none'),
+    )
+    .option(
+      '--logit-adjustment <tau>',
+      "subtract tau x log(training class prior) from the head's class scores, for a class mix closer to balanced (0.5 with sqrt weighting: about balanced; docs/training.md)",
+      '0',
     )
     .option('--cache <dir>', 'feature cache folder', 'var/features')
     .option('--threads <n>', 'wasm threads (default: all cores)')
@@ -456,6 +468,7 @@ function packageDraft(
       augmentedCopies: config.augmentedCopies,
       head: config.head,
       classWeighting: config.classWeighting,
+      ...(config.logitAdjustment ? { logitAdjustment: config.logitAdjustment } : {}),
       epochsRun: result.epochsRun,
       bestEpoch: result.bestEpoch,
       ...(config.fineTune

@@ -63,6 +63,22 @@ export function headLayers(numClasses: number, config: HeadConfig, seed: number)
   return layers;
 }
 
+/**
+ * Logit adjustment (Menon et al. 2021): the output layer's bias minus tau x log of each class's
+ * share of the training images (`classCounts`), so the scores lean less on the training class mix;
+ * with square-root class weights, tau 0.5 about cancels it (aims at a balanced mix). In place.
+ */
+export function adjustForClassPrior(head: tf.LayersModel, classCounts: number[], tau: number): void {
+  const output = head.getLayer(HEAD_LAYER_NAMES.output);
+  const [kernel, bias] = output.getWeights();
+  const total = classCounts.reduce((sum, count) => sum + count, 0);
+  // A class without training images keeps the prior of one image, not an infinite boost.
+  const shift = classCounts.map((count) => -tau * Math.log(Math.max(count, 1) / total));
+  const adjusted = tf.tidy(() => bias.add(tf.tensor1d(shift)));
+  output.setWeights([kernel, adjusted]);
+  adjusted.dispose();
+}
+
 export function buildHead(inputDim: number, numClasses: number, config: HeadConfig, seed: number): tf.Sequential {
   const model = tf.sequential();
   headLayers(numClasses, config, seed).forEach((layer, index) => {

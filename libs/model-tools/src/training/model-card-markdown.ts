@@ -75,6 +75,11 @@ export function renderModelCardMarkdown(input: ModelCardMarkdownInput): string {
           '- Test-time augmentation: class scores averaged (in logit space) over the image and its left-right mirror, as in the temperature fit and the validation figures below (early stopping used the image alone).',
         ]
       : []),
+    ...(typeof card.training?.logitAdjustment === 'number'
+      ? [
+          `- Logit adjustment: tau ${card.training.logitAdjustment}, the head's bias lowered by tau x log of each class's share of the training images, for a class mix closer to balanced than the training data's (before the temperature fit).`,
+        ]
+      : []),
     ...input.attribution.map((line) => `- ${line}`),
     '',
     '## Data and split',

@@ -16,7 +16,16 @@ import {
   pooledTopFeatures,
   predictTop,
 } from './fine-tune';
-import { buildHead, DEFAULT_HEAD, type HeadConfig, HEAD_LAYER_NAMES, headLayers, predictHead, trainHead } from './head';
+import {
+  adjustForClassPrior,
+  buildHead,
+  DEFAULT_HEAD,
+  type HeadConfig,
+  HEAD_LAYER_NAMES,
+  headLayers,
+  predictHead,
+  trainHead,
+} from './head';
 import type { EpochReport, StepReport } from './training-loop';
 import { bootstrapIntervals, type ConfidenceIntervals } from './intervals';
 import { evaluatePredictions, type EvaluationMetrics } from './metrics';
@@ -48,6 +57,8 @@ export interface TrainingConfig {
   fineTune?: FineTuneConfig;
   /** Served with flip test-time augmentation: the temperature and validation figures are measured that way too. */
   testTimeAugmentation?: TestTimeAugmentation;
+  /** Logit adjustment tau applied to the trained head (`adjustForClassPrior`); absent = none. */
+  logitAdjustment?: number;
 }
 
 export const DEFAULT_TRAINING: TrainingConfig = {
@@ -126,6 +137,8 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
     labels: validationLabels,
   });
   const headDone = fit.headDone;
+  const trainClassCounts = classCounts(split.train, labels.length);
+  if (config.logitAdjustment) adjustForClassPrior(fit.head, trainClassCounts, config.logitAdjustment);
   const raw = await validationPredictions(input, top, fit.head, split.validation, cached, featuresOf);
   const temperature = fitTemperature(raw, validationLabels);
   const uncalibrated = evaluatePredictions(raw, validationLabels, labels, config.bands);
@@ -149,7 +162,7 @@ export async function trainClassifier(input: TrainingInput): Promise<TrainingRes
       validationPatients: new Set(split.validation.map((image) => image.patientId)).size,
       validationFiles: split.validation.map((image) => image.file),
     },
-    trainClassCounts: classCounts(split.train, labels.length),
+    trainClassCounts,
     validation: {
       ...calibrated,
       intervals: bootstrapIntervals(
@@ -206,6 +219,8 @@ export async function trainOnAllImages(
   const { top, cached, featuresOf } = await prepareFeatures(allInput, images, []);
   const featuresDone = Date.now();
   const fit = await fitHeadAndTop(allInput, top, cached, featuresOf, images, undefined);
+  const counts = classCounts(images, labels.length);
+  if (config.logitAdjustment) adjustForClassPrior(fit.head, counts, config.logitAdjustment);
   const model = composeModel(input.backbone, fit.head, labels.length, config);
   fit.head.dispose();
   top?.dispose();
@@ -214,7 +229,7 @@ export async function trainOnAllImages(
     model,
     images: images.length,
     patients: new Set(images.map((image) => image.patientId)).size,
-    classCounts: classCounts(images, labels.length),
+    classCounts: counts,
     seconds: {
       features: (featuresDone - started) / 1000,
       head: (fit.headDone - featuresDone) / 1000,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_BAND_THRESHOLDS } from '@xray/shared';
 import { buildTinyTestModel } from '@xray/ml/testing';
 import { withInputSize } from './backbone';
+import { adjustForClassPrior, buildHead, DEFAULT_HEAD } from './head';
 import { augmentImage } from './augment';
 import { applyTemperature, fitTemperature, meanNll } from './calibration';
 import { parseLabelsCsv } from './dataset';
@@ -207,5 +208,28 @@ describe('training loop without validation data', () => {
     expect(result.history.every((epoch) => Number.isNaN(epoch.validationLoss) && epoch.best)).toBe(true);
     expect(weight.dataSync()[0]).toBe(6); // 3 epochs x 2 steps, none rolled back
     weight.dispose();
+  });
+});
+
+describe('logit adjustment', () => {
+  it("lowers each class's log-score by tau x log of its training share, the same for every input", () => {
+    const head = buildHead(4, 3, { ...DEFAULT_HEAD, dropout: 0 }, 1);
+    const features = tf.randomNormal([5, 4], 0, 1, 'float32', 3);
+    const logScores = () => tf.tidy(() => (tf.log(head.predict(features) as tf.Tensor) as tf.Tensor2D).arraySync());
+    const before = logScores();
+    adjustForClassPrior(head, [80, 15, 5], 0.5);
+    const after = logScores();
+    const expectedShift = [80, 15, 5].map((count) => -0.5 * Math.log(count / 100));
+    for (const [row, scores] of after.entries()) {
+      // Softmax outputs are logits up to a per-row constant: compare class differences with class 0.
+      for (let k = 1; k < 3; k++) {
+        const moved = scores[k] - scores[0] - (before[row][k] - before[row][0]);
+        expect(moved).toBeCloseTo(expectedShift[k] - expectedShift[0], 4);
+      }
+    }
+    // The rare class gains on the common one.
+    expect(after[0][2] - after[0][0]).toBeGreaterThan(before[0][2] - before[0][0]);
+    features.dispose();
+    head.dispose();
   });
 });
