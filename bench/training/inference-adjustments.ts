@@ -24,6 +24,7 @@ import {
   evaluatePredictions,
   fitTemperature,
   groupedSplit,
+  logClassPrior,
   type LabelledImage,
   type PhotometricParams,
   perturbRendering,
@@ -122,13 +123,6 @@ async function computeViewScores(
   };
 }
 
-/** log of each class's share of the training images (a multi-label row counts for each label). */
-function logPriorOf(train: LabelledImage[], labelsCount: number): number[] {
-  const counts = Array.from({ length: labelsCount }, (_, k) => train.filter((row) => row.labels.includes(k)).length);
-  const total = counts.reduce((sum, count) => sum + count, 0);
-  return counts.map((count) => Math.log(Math.max(count, 1) / total));
-}
-
 function report(data: Awaited<ReturnType<typeof computeViewScores>>, logPrior: number[]): void {
   const labelsCount = BODY_PART_LABELS.length;
   const names = VIEWS.map((view) => view.name);
@@ -172,7 +166,8 @@ async function main(): Promise<void> {
     ? JSON.parse(await readFile(values.cache, 'utf8'))
     : await computeViewScores(values.model, split.validation);
   await writeFile(values.cache, JSON.stringify(data));
-  report(data, logPriorOf(split.train, BODY_PART_LABELS.length));
+  const counts = BODY_PART_LABELS.map((_, k) => split.train.filter((row) => row.labels.includes(k)).length);
+  report(data, logClassPrior(counts));
 }
 
 main().catch((error) => {

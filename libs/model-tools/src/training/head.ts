@@ -71,12 +71,17 @@ export function headLayers(numClasses: number, config: HeadConfig, seed: number)
 export function adjustForClassPrior(head: tf.LayersModel, classCounts: number[], tau: number): void {
   const output = head.getLayer(HEAD_LAYER_NAMES.output);
   const [kernel, bias] = output.getWeights();
-  const total = classCounts.reduce((sum, count) => sum + count, 0);
-  // A class without training images keeps the prior of one image, not an infinite boost.
-  const shift = classCounts.map((count) => -tau * Math.log(Math.max(count, 1) / total));
+  const shift = logClassPrior(classCounts).map((logPrior) => -tau * logPrior);
   const adjusted = tf.tidy(() => bias.add(tf.tensor1d(shift)));
   output.setWeights([kernel, adjusted]);
   adjusted.dispose();
+}
+
+/** log of each class's share of the images (a multi-label image counts for each of its labels). */
+export function logClassPrior(classCounts: number[]): number[] {
+  const total = classCounts.reduce((sum, count) => sum + count, 0);
+  // A class without images keeps the prior of one image, not an infinite boost.
+  return classCounts.map((count) => Math.log(Math.max(count, 1) / total));
 }
 
 export function buildHead(inputDim: number, numClasses: number, config: HeadConfig, seed: number): tf.Sequential {
