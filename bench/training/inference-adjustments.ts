@@ -20,6 +20,7 @@ import { decodeImage, toModelInput } from '@xray/imaging';
 import { calibratedSoftmax, initTfjsBackend, loadModelPackage, mirrorHorizontally } from '@xray/ml';
 import {
   bootstrapIntervals,
+  classCounts,
   DEFAULT_TRAINING,
   evaluatePredictions,
   fitTemperature,
@@ -166,8 +167,7 @@ async function main(): Promise<void> {
     ? JSON.parse(await readFile(values.cache, 'utf8'))
     : await computeViewScores(values.model, split.validation);
   await writeFile(values.cache, JSON.stringify(data));
-  const counts = BODY_PART_LABELS.map((_, k) => split.train.filter((row) => row.labels.includes(k)).length);
-  report(data, logClassPrior(counts));
+  report(data, logClassPrior(classCounts(split.train, BODY_PART_LABELS.length)));
 }
 
 main().catch((error) => {

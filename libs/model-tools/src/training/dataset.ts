@@ -71,3 +71,8 @@ function splitCsvLine(line: string): string[] {
   cells.push(cell);
   return cells;
 }
+
+/** Images per class (a multi-label image counts for each of its labels). */
+export function classCounts(images: LabelledImage[], numClasses: number): number[] {
+  return Array.from({ length: numClasses }, (_, k) => images.filter((image) => image.labels.includes(k)).length);
+}

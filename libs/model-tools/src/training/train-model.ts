@@ -5,7 +5,7 @@ import { type BandThresholds, DEFAULT_BAND_THRESHOLDS, type PreprocessingSpec, X
 import { calibratedSoftmax, type TestTimeAugmentation } from '@xray/ml';
 import { type AugmentationConfig, DEFAULT_AUGMENTATION } from './augment';
 import { fitTemperature, applyTemperature } from './calibration';
-import { readLabelsCsv, type LabelledImage } from './dataset';
+import { classCounts, readLabelsCsv, type LabelledImage } from './dataset';
 import { extractFeatures, featureExtractor, type FeatureSource, type Preprocess } from './features';
 import {
   backboneTop,
@@ -243,10 +243,6 @@ async function readImages(input: TrainingInput): Promise<LabelledImage[]> {
   const images = await readLabelsCsv(input.labelsCsv, input.labels.length);
   await assertImagesExist(input.imagesDir, images);
   return images;
-}
-
-function classCounts(images: LabelledImage[], numClasses: number): number[] {
-  return Array.from({ length: numClasses }, (_, k) => images.filter((image) => image.labels.includes(k)).length);
 }
 
 /**
